@@ -1,0 +1,68 @@
+# tenbin — build, test, benchmark and demo. `make help` lists the targets.
+SHELL := /bin/bash
+export PATH := $(PATH):/usr/local/go/bin
+GO ?= go
+BIN := bin
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+# Our C is compiled through cgo with -O3 -march=native -Wall -Wextra -Werror (see the
+# #cgo lines in dataplane/); the binaries run on the machine that built them.
+export CGO_ENABLED := 1
+
+# Debian packages the build, the tests and the lab need.
+DEB_PKGS := dpdk dpdk-dev libdpdk-dev pkg-config gcc libpcap-dev iproute2 nftables curl tcpdump ethtool
+# Fuzz time per fuzz target in `make test`.
+FUZZTIME ?= 10s
+
+.PHONY: help deps build test test-unit test-fuzz bench demo lab-up lab-down clean generate
+
+help:
+	@echo "make deps    install the Debian packages (idempotent, quiet when present)"
+	@echo "make build   build bin/tenbin and bin/tenbin-dataplane"
+	@echo "make test    unit, packet-fixture, fuzz (short) and end-to-end tests"
+	@echo "make bench   benchmarks side by side with their peers (BENCH_QUICK=1 for a short run)"
+	@echo "make demo    lab demo: client → tenbin → real servers in network namespaces (KEEP=1 keeps it up)"
+	@echo "make clean   remove build outputs"
+
+deps:
+	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:" $$missing; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+	@command -v $(GO) >/dev/null || { echo "Go 1.26 or newer is required (https://go.dev/dl/); put it on PATH" >&2; exit 1; }
+
+build: deps
+	@mkdir -p $(BIN)
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/tenbin ./cmd/tenbin
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/tenbin-dataplane ./cmd/tenbin-dataplane
+
+# The whole suite: what .ci/run calls. End-to-end tests need root and skip clearly without it.
+test: deps build
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 25m ./...
+	$(MAKE) --no-print-directory test-fuzz
+
+test-unit:
+	$(GO) test -count=1 -short ./...
+
+# Each fuzz target runs briefly from its checked-in corpus (testdata/fuzz).
+test-fuzz:
+	@for spec in $$(grep -rl --include='*_test.go' '^func Fuzz' . | sort); do \
+		dir=$$(dirname $$spec); \
+		for fn in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$spec | sed 's/^func //'); do \
+			echo "fuzz $$dir $$fn ($(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$dir || exit 1; \
+		done; \
+	done
+
+bench: build
+	BENCH_QUICK=$(BENCH_QUICK) ./bench/run.sh
+
+demo: build
+	KEEP=$(KEEP) ./scripts/demo.sh
+
+clean:
+	rm -rf $(BIN)
+	$(GO) clean -testcache
