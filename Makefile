@@ -10,7 +10,7 @@ LDFLAGS := -X main.version=$(VERSION)
 export CGO_ENABLED := 1
 
 # Debian packages the build, the tests and the lab need.
-DEB_PKGS := dpdk dpdk-dev libdpdk-dev pkg-config gcc libpcap-dev iproute2 nftables curl tcpdump ethtool
+DEB_PKGS := dpdk dpdk-dev libdpdk-dev pkg-config gcc libpcap-dev iproute2 nftables curl tcpdump ethtool iputils-ping
 # Fuzz time per fuzz target in `make test`.
 FUZZTIME ?= 10s
 

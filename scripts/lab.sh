@@ -1,0 +1,119 @@
+#!/bin/bash
+# The tenbin lab: network namespaces and veth pairs, nothing that leaves the machine.
+#
+#   client (198.18.0.2) ─┐                         ┌─ rs1 198.18.10.11 ┐
+#        lb port 0 (p0) ─┤ brA  [router ns]  brB ├─ rs2 198.18.10.12 ├ real servers
+#                        │ 198.18.0.254  198.18.10.1 ├─ rs3 198.18.10.13 ┘  (HTTP on :80)
+#                        └───────────────────────────┤
+#                                lb port 1 (p1) ─────┤
+#                                lb mgmt 198.18.10.2 ┘  (health checks from the control plane)
+#
+# Segment A 198.18.0.0/24 + 2001:db8::/64 holds the client, the VIPs (198.18.0.100-103,
+# 2001:db8::100-103) and the balancer's port 0; segment B 198.18.10.0/24 + 2001:db8:10::/64
+# holds the real servers and the balancer's port 1. Real servers reply to clients through the
+# router (their default gateway), so DSR replies never pass the balancer.
+# The balancer namespace's p0/p1 carry no kernel address: the dataplane owns them through
+# net_af_packet. No namespace has a route out of the machine.
+#
+# Usage: scripts/lab.sh up | down | status | exec NS CMD...
+set -euo pipefail
+P=${LAB_PREFIX:-tbl}
+NS_LIST="$P-client $P-lb $P-router $P-rs1 $P-rs2 $P-rs3"
+
+ns() { ip netns exec "$1" "${@:2}"; }
+
+link_to() { # link_to NS IFNAME BRIDGE: a veth from NS into the router's bridge
+	local nsn=$1 ifn=$2 br=$3 peer="v-${1#$P-}-$2"
+	peer=${peer:0:15}
+	ip link add "$ifn" netns "$nsn" type veth peer name "$peer" netns "$P-router"
+	ns "$P-router" ip link set "$peer" master "$br" up
+	ns "$nsn" ip link set "$ifn" up
+}
+
+sysctls() {
+	ns "$1" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
+		net.ipv6.conf.all.accept_ra=0 net.ipv6.conf.default.accept_ra=0
+	ns "$1" ip link set lo up
+}
+
+up() {
+	down quiet
+	for n in $NS_LIST; do ip netns add "$n"; sysctls "$n"; done
+	local R="$P-router"
+	ns "$R" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
+		net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
+	for br in brA brB; do
+		ns "$R" ip link add "$br" type bridge
+		ns "$R" ip link set "$br" type bridge forward_delay 0 stp_state 0
+		ns "$R" sysctl -qw "net.ipv6.conf.$br.accept_dad=0" 2>/dev/null || true
+		ns "$R" ip link set "$br" up
+	done
+	ns "$R" ip addr add 198.18.0.254/24 dev brA
+	ns "$R" ip addr add 2001:db8::fe/64 dev brA nodad
+	ns "$R" ip addr add 198.18.10.1/24 dev brB
+	ns "$R" ip addr add 2001:db8:10::1/64 dev brB nodad
+
+	link_to "$P-client" eth0 brA
+	ns "$P-client" ip addr add 198.18.0.2/24 dev eth0
+	ns "$P-client" ip addr add 2001:db8::2/64 dev eth0 nodad
+	# Only lab routes: segment B through the router; no default route out of the lab.
+	ns "$P-client" ip route add 198.18.10.0/24 via 198.18.0.254
+	ns "$P-client" ip -6 route add 2001:db8:10::/64 via 2001:db8::fe
+
+	link_to "$P-lb" p0 brA
+	link_to "$P-lb" p1 brB
+	link_to "$P-lb" mgmt brB
+	ns "$P-lb" ip addr add 198.18.10.2/24 dev mgmt
+	ns "$P-lb" ip addr add 2001:db8:10::2/64 dev mgmt nodad
+	for i in p0 p1; do
+		# The kernel must not answer for, or route from, the dataplane's ports.
+		ns "$P-lb" sysctl -qw "net.ipv6.conf.$i.disable_ipv6=1"
+		ns "$P-lb" ethtool -K "$i" rx off tx off tso off gso off gro off >/dev/null 2>&1 || true
+		ns "$P-router" ethtool -K "v-lb-$i" rx off tx off tso off gso off gro off >/dev/null 2>&1 || true
+	done
+
+	for i in 1 2 3; do
+		local n="$P-rs$i"
+		link_to "$n" eth0 brB
+		ns "$n" ip addr add "198.18.10.1$i/24" dev eth0
+		ns "$n" ip addr add "2001:db8:10::1$i/64" dev eth0 nodad
+		ns "$n" ip route add 198.18.0.0/24 via 198.18.10.1
+		ns "$n" ip -6 route add 2001:db8::/64 via 2001:db8:10::1
+		# Segment offloads off so af_packet sees real, checksummed frames.
+		ns "$n" ethtool -K eth0 tx off tso off gso off >/dev/null 2>&1 || true
+	done
+	ns "$P-client" ethtool -K eth0 tx off tso off gso off >/dev/null 2>&1 || true
+	echo "lab up: $NS_LIST"
+}
+
+down() {
+	local n
+	for n in $NS_LIST; do
+		if [ -e "/run/netns/$n" ]; then
+			# Processes started inside the namespace go with it.
+			for pid in $(ip netns pids "$n" 2>/dev/null); do kill -TERM "$pid" 2>/dev/null || true; done
+		fi
+	done
+	sleep 0.2
+	for n in $NS_LIST; do
+		if [ -e "/run/netns/$n" ]; then
+			for pid in $(ip netns pids "$n" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
+			ip netns del "$n" 2>/dev/null || true
+		fi
+	done
+	[ "${1:-}" = quiet ] || echo "lab down"
+}
+
+status() {
+	for n in $NS_LIST; do
+		if [ -e "/run/netns/$n" ]; then echo "$n: up ($(ip netns pids "$n" | wc -l) processes)"; else echo "$n: absent"; fi
+	done
+}
+
+case "${1:-}" in
+up) up ;;
+down) down ;;
+status) status ;;
+exec) shift; n=$1; shift; ns "$P-$n" "$@" ;;
+*) echo "usage: $0 up|down|status|exec NS CMD..." >&2; exit 2 ;;
+esac

@@ -1,0 +1,189 @@
+// Command labtool is the lab's real server and client: `serve` answers HTTP with its name and
+// the client address it saw; `load` sends requests over new connections and reports how many
+// each server answered; `hold` keeps one connection open and reports whether its server ever
+// changes. The lab runs it inside network namespaces with `ip netns exec`.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: labtool serve|load|hold [flags]")
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "serve":
+		err = serve(os.Args[2:])
+	case "load":
+		err = load(os.Args[2:])
+	case "hold":
+		err = hold(os.Args[2:])
+	default:
+		err = fmt.Errorf("unknown command %q", os.Args[1])
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "labtool:", err)
+		os.Exit(1)
+	}
+}
+
+// Reply is what a lab server answers.
+type Reply struct {
+	Server string `json:"server"`
+	Client string `json:"client"`
+	Local  string `json:"local"`
+}
+
+func serve(args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	name := fs.String("name", "", "server name to answer with")
+	listen := fs.String("listen", ":80", "listen address")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		local := ""
+		if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+			local = a.String()
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(Reply{Server: *name, Client: r.RemoteAddr, Local: local})
+	})
+	srv := &http.Server{Addr: *listen, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	go func() { <-ctx.Done(); srv.Shutdown(context.Background()) }()
+	if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Result is what `load` prints: answers per server, failures by error text.
+type Result struct {
+	Requests int            `json:"requests"`
+	OK       int            `json:"ok"`
+	Servers  map[string]int `json:"servers"`
+	Clients  map[string]int `json:"clients"` // client addresses the servers saw (host part)
+	Errors   map[string]int `json:"errors"`
+	Seconds  float64        `json:"seconds"`
+}
+
+func load(args []string) error {
+	fs := flag.NewFlagSet("load", flag.ContinueOnError)
+	url := fs.String("url", "", "URL to request")
+	n := fs.Int("n", 1000, "requests, each on a new connection")
+	conc := fs.Int("c", 8, "concurrent clients")
+	timeout := fs.Duration("timeout", 2*time.Second, "per-request timeout")
+	duration := fs.Duration("duration", 0, "keep going for this long instead of -n requests")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	client := &http.Client{Timeout: *timeout, Transport: &http.Transport{DisableKeepAlives: true}}
+	res := Result{Servers: map[string]int{}, Clients: map[string]int{}, Errors: map[string]int{}}
+	var mu sync.Mutex
+	start := time.Now()
+	work := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := 0; i < *conc; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range work {
+				rep, err := get(client, *url)
+				mu.Lock()
+				res.Requests++
+				if err != nil {
+					res.Errors[shortErr(err)]++
+				} else {
+					res.OK++
+					res.Servers[rep.Server]++
+					host, _, _ := net.SplitHostPort(rep.Client)
+					res.Clients[host]++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for i := 0; *duration > 0 && time.Since(start) < *duration || *duration == 0 && i < *n; i++ {
+		work <- struct{}{}
+	}
+	close(work)
+	wg.Wait()
+	res.Seconds = time.Since(start).Seconds()
+	return json.NewEncoder(os.Stdout).Encode(res)
+}
+
+func get(c *http.Client, url string) (Reply, error) {
+	var rep Reply
+	resp, err := c.Get(url)
+	if err != nil {
+		return rep, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return rep, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return rep, fmt.Errorf("status %d", resp.StatusCode)
+	}
+	return rep, json.Unmarshal(body, &rep)
+}
+
+func shortErr(err error) string {
+	s := err.Error()
+	if i := strings.LastIndex(s, ": "); i >= 0 {
+		s = s[i+2:]
+	}
+	return s
+}
+
+// HoldResult is what `hold` prints.
+type HoldResult struct {
+	Requests int      `json:"requests"`
+	Errors   int      `json:"errors"`
+	Servers  []string `json:"servers"` // distinct servers seen, in order
+}
+
+func hold(args []string) error {
+	fs := flag.NewFlagSet("hold", flag.ContinueOnError)
+	url := fs.String("url", "", "URL to request")
+	duration := fs.Duration("duration", 5*time.Second, "how long to keep the connection")
+	interval := fs.Duration("interval", 50*time.Millisecond, "pause between requests")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	// One connection for the whole run: MaxConnsPerHost 1 and keep-alive.
+	client := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{MaxConnsPerHost: 1, MaxIdleConnsPerHost: 1}}
+	var res HoldResult
+	for end := time.Now().Add(*duration); time.Now().Before(end); time.Sleep(*interval) {
+		rep, err := get(client, *url)
+		res.Requests++
+		if err != nil {
+			res.Errors++
+			continue
+		}
+		if len(res.Servers) == 0 || res.Servers[len(res.Servers)-1] != rep.Server {
+			res.Servers = append(res.Servers, rep.Server)
+		}
+	}
+	return json.NewEncoder(os.Stdout).Encode(res)
+}
