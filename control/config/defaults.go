@@ -17,7 +17,8 @@ const (
 	MinTimeout       = time.Second    // flow idle timeouts
 	MaxTimeout       = 24 * time.Hour // flow idle timeouts
 	MaxSlowStart     = time.Hour
-	MaxCheckInterval = time.Hour
+	MinCheckInterval = 10 * time.Millisecond // interval and timeout
+	MaxCheckInterval = time.Hour             // interval and timeout
 	MaxRiseFall      = 100
 )
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -251,4 +252,43 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// Readers for an optional key: ok is false when the key is absent or its value is wrong (and
+// then reported), so the caller keeps its default.
+
+func (p *parser) intKey(fs fields, key string, lo, hi int64) (int64, bool) {
+	if f, ok := fs[key]; ok {
+		return p.integer(f.value, key, lo, hi)
+	}
+	return 0, false
+}
+
+func (p *parser) boolKey(fs fields, key string) (bool, bool) {
+	if f, ok := fs[key]; ok {
+		return p.boolean(f.value, key)
+	}
+	return false, false
+}
+
+func (p *parser) strKey(fs fields, key string) (string, bool) {
+	if f, ok := fs[key]; ok {
+		return p.str(f.value, key)
+	}
+	return "", false
+}
+
+func (p *parser) durationKey(fs fields, key string, lo, hi time.Duration) (time.Duration, bool) {
+	if f, ok := fs[key]; ok {
+		return p.duration(f.value, key, lo, hi)
+	}
+	return 0, false
+}
+
+func enumKey[T enum](p *parser, fs fields, key string, names []string, dst *T) {
+	if f, ok := fs[key]; ok {
+		if v, ok := enumValue[T](p, f.value, key, names); ok {
+			*dst = v
+		}
+	}
 }
