@@ -32,8 +32,9 @@ type Change struct {
 	To   string `json:"to,omitempty"`
 
 	// nftables: the table and, for a replace, the one-line script that builds it.
-	Table  NftTable `json:"-"`
-	Script string   `json:"script,omitempty"`
+	Table  NftTable  `json:"-"`
+	Script string    `json:"script,omitempty"`
+	rules  []NftRule // what Script builds, for hosts that do not speak nft (tests)
 }
 
 func (c Change) String() string {

@@ -68,7 +68,7 @@ func PlanSetup(spec Spec, o Observed) ([]Change, error) {
 			}
 			t := l3dsrTable(v6)
 			if !sameRules(rulesIn(o.NftRules, t), want) {
-				changes = append(changes, Change{Action: ActionReplaceTable, Table: t, Script: nftReplaceScript(t, want)})
+				changes = append(changes, Change{Action: ActionReplaceTable, Table: t, Script: nftReplaceScript(t, want), rules: want})
 			}
 		}
 	}
