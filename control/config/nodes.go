@@ -103,7 +103,8 @@ func describe(n *yaml.Node) string {
 }
 
 // mapping checks that n is a mapping whose keys are all in known, each written once, and
-// returns them. what names the mapping in messages ("in service"). YAML merge keys (<<) are
+// returns them. what names the mapping in messages ("in service"); "" is the top level, where
+// keys starting with extensionPrefix are skipped. YAML merge keys (<<) are
 // honoured: explicit keys win over merged ones, earlier merges over later ones. A null node
 // (the key was written with nothing after it) is an empty mapping.
 func (p *parser) mapping(n *yaml.Node, what string, known ...string) fields {
@@ -129,6 +130,9 @@ func (p *parser) mapping(n *yaml.Node, what string, known ...string) fields {
 		}
 		if prev, dup := fs[k.Value]; dup {
 			p.errorf(k, "duplicate key %q %s (also at %s)", k.Value, in(what), p.at(prev.key))
+			continue
+		}
+		if what == "" && strings.HasPrefix(k.Value, extensionPrefix) {
 			continue
 		}
 		if !slices.Contains(known, k.Value) {
@@ -174,6 +178,10 @@ func (p *parser) mergeSources(v *yaml.Node, what string) []field {
 	}
 	return out
 }
+
+// extensionPrefix marks top-level keys tenbin ignores, a home for YAML anchors (as in Compose
+// files): "x-checks: {web: &web {kind: http}}".
+const extensionPrefix = "x-"
 
 func in(what string) string {
 	if what == "" {
