@@ -43,15 +43,10 @@ type Backend struct {
 }
 
 // Build returns a table of size slots, each holding the index into backends
-// of the slot's owner. When no backend has a positive weight every slot is -1.
-//
-// Weights follow the weighted population of katran's MaglevHashV2: in every
-// round each backend earns credit equal to its weight and claims its next
-// preferred free slot whenever its credit reaches the largest weight. So the
-// heaviest backend claims a slot every round and the others in proportion,
-// until the table is full; shares track weights to within a few slots.
-// Backends take turns in name order, which makes the result independent of
-// the input order.
+// of the slot's owner. Every slot is filled when some backend has a positive
+// weight, each backend's share of slots being its share of the total weight
+// (to the nearest slot); when none has, every slot is -1. See fill for how
+// weights take part in the fill.
 func Build(backends []Backend, size uint32, seed uint64) ([]int32, error) {
 	if size < MinSize || size > MaxSize {
 		return nil, fmt.Errorf("size %d, want a prime in %d..%d: %w", size, MinSize, MaxSize, ErrSizeRange)
@@ -82,7 +77,7 @@ func Build(backends []Backend, size uint32, seed uint64) ([]int32, error) {
 			continue
 		}
 		p := newPermutation(backends[i].Name, size, seed)
-		fillers = append(fillers, filler{weight: w, next: p.offset, skip: p.skip, index: i})
+		fillers = append(fillers, filler{weight: w, next: p.offset, skip: p.skip, limit: size - p.skip, index: i})
 		maxWeight = max(maxWeight, w)
 	}
 
