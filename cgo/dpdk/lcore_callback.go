@@ -1,0 +1,19 @@
+package dpdk
+
+/*
+#include "shim.h"
+*/
+import "C"
+
+import "runtime/cgo"
+
+// tbGoLcoreEntry runs on a worker lcore's thread, called by the C
+// trampoline LaunchGo starts there.
+//
+//export tbGoLcoreEntry
+func tbGoLcoreEntry(h C.uintptr_t) C.int {
+	handle := cgo.Handle(h)
+	fn := handle.Value().(func() int)
+	handle.Delete()
+	return C.int(fn())
+}

@@ -1,0 +1,65 @@
+package dpdk
+
+/*
+#include <stdlib.h>
+
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+#include "shim.h"
+*/
+import "C"
+
+import (
+	"fmt"
+	"unsafe"
+)
+
+// DefaultMbufDataRoom is DPDK's default mbuf data room: 2 KiB of packet
+// plus headroom (RTE_MBUF_DEFAULT_BUF_SIZE).
+const DefaultMbufDataRoom = uint16(C.RTE_MBUF_DEFAULT_BUF_SIZE)
+
+// Mempool is a DPDK memory pool, here always one of packet mbufs.
+type Mempool struct {
+	p *C.struct_rte_mempool
+}
+
+// NewPktMbufPool creates a pool of n packet mbufs with dataRoomSize bytes
+// each (headroom included; DefaultMbufDataRoom fits a 1500-byte frame),
+// cacheSize mbufs cached per lcore, on socket (SocketAny for any). name
+// must be unique in the process. n = 2^k - 1 uses memory best.
+func NewPktMbufPool(name string, n, cacheSize uint32, dataRoomSize uint16, socket int) (*Mempool, error) {
+	cname := C.CString(name)
+	defer C.free(unsafe.Pointer(cname))
+	var errno C.int
+	p := C.tb_pktmbuf_pool_create(cname, C.uint(n), C.uint(cacheSize), C.uint16_t(dataRoomSize), C.int(socket), &errno)
+	if p == nil {
+		return nil, &Error{Op: fmt.Sprintf("rte_pktmbuf_pool_create %q", name), Errno: int(errno)}
+	}
+	return &Mempool{p: p}, nil
+}
+
+// Free returns the pool's memory. Every mbuf must be back in the pool and
+// no port may still use it (stop the ports first). Calling it twice is
+// harmless.
+func (m *Mempool) Free() {
+	if m.p != nil {
+		C.rte_mempool_free(m.p)
+		m.p = nil
+	}
+}
+
+// Ptr is the struct rte_mempool * for C code (the dataplane's loops).
+func (m *Mempool) Ptr() unsafe.Pointer { return unsafe.Pointer(m.p) }
+
+// Name is the name the pool was created with.
+func (m *Mempool) Name() string { return C.GoString(&m.p.name[0]) }
+
+// Size is the number of mbufs the pool holds in total.
+func (m *Mempool) Size() uint32 { return uint32(m.p.size) }
+
+// Avail counts the mbufs free in the pool, per-lcore caches included.
+func (m *Mempool) Avail() uint32 { return uint32(C.rte_mempool_avail_count(m.p)) }
+
+// InUse counts the mbufs taken from the pool and not yet returned.
+func (m *Mempool) InUse() uint32 { return uint32(C.rte_mempool_in_use_count(m.p)) }
