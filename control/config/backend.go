@@ -6,9 +6,9 @@ var backendKeys = []string{
 	"name", "address", "mac", "port", "weight", "egress_port", "vlan", "disabled", "health_check",
 }
 
-// backend reads one backend of s (also its fallback). Its health check starts from the
-// service's, so s.HealthCheck must be final.
-func (p *parser) backend(n *yaml.Node, s *Service, ports []Port) (Backend, fields) {
+// backend reads one backend of s (also its fallback); sfs are the service's keys. Its health
+// check starts from the service's, so s.HealthCheck must be final.
+func (p *parser) backend(n *yaml.Node, s *Service, sfs fields, ports []Port) (Backend, fields) {
 	b := DefaultBackend()
 	b.HealthCheck = s.HealthCheck
 	fs := p.mapping(n, "backend", backendKeys...)
@@ -43,7 +43,7 @@ func (p *parser) backend(n *yaml.Node, s *Service, ports []Port) (Backend, field
 
 	deriveBackend(&b, fs.set(), s, ports)
 
-	p.backendRelations(&b, fs, n, s, ports)
+	p.backendRelations(&b, fs, s, sfs, ports)
 	checkNode := fs.keyOr("health_check", n)
 	p.checkRelations(&b.HealthCheck, checkFields, checkNode, s.Mode, true)
 	if src := b.HealthCheck.Source; src.IsValid() && b.Address.IsValid() && checkFields.has("source") && src.Is4() != b.Address.Is4() {
@@ -55,7 +55,7 @@ func (p *parser) backend(n *yaml.Node, s *Service, ports []Port) (Backend, field
 	return b, fs
 }
 
-func (p *parser) backendRelations(b *Backend, fs fields, n *yaml.Node, s *Service, ports []Port) {
+func (p *parser) backendRelations(b *Backend, fs fields, s *Service, sfs fields, ports []Port) {
 	addrNode := resolve(fs.value("address"))
 	if b.Address.IsValid() && s.VIP.IsValid() {
 		switch {
@@ -65,7 +65,7 @@ func (p *parser) backendRelations(b *Backend, fs fields, n *yaml.Node, s *Servic
 			p.errorf(addrNode, "address %s is the vip itself", b.Address)
 		}
 	}
-	if f, ok := fs["port"]; ok {
+	if f, ok := fs["port"]; ok && p.good(fs, "port") && p.good(sfs, "port") {
 		v := resolve(f.value)
 		switch {
 		case s.AllPorts() && b.Port != 0:
@@ -76,7 +76,7 @@ func (p *parser) backendRelations(b *Backend, fs fields, n *yaml.Node, s *Servic
 			p.errorf(v, "port %d differs from the service port %d; %s does not rewrite ports (leave port out)", b.Port, s.Port, s.Mode)
 		}
 	}
-	if b.Address.IsValid() && b.MAC == nil && b.EgressPort.Name != "" && s.Mode != 0 {
+	if b.Address.IsValid() && !fs.has("mac") && b.EgressPort.Name != "" && s.Mode != 0 {
 		p.nextHop(addrNode, b, s.Mode, &ports[b.EgressPort.Index])
 	}
 }

@@ -140,7 +140,7 @@ func (p *parser) checkRelations(hc *HealthCheck, own fields, where *yaml.Node, m
 	if hc.Kind == CheckNone {
 		return
 	}
-	if hc.Timeout >= hc.Interval && mine("timeout", "interval") {
+	if hc.Timeout >= hc.Interval && mine("timeout", "interval") && p.notBad(own, "timeout", "interval") {
 		p.errorf(own.valueOr("timeout", own.valueOr("interval", where)),
 			"timeout %s must be shorter than interval %s", fmtDuration(hc.Timeout), fmtDuration(hc.Interval))
 	}

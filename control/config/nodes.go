@@ -14,14 +14,43 @@ import (
 type parser struct {
 	file string
 	errs Errors
+	// bad holds the nodes already reported, so that checks between keys skip values that
+	// were wrong (and left at their default) instead of piling a second, misleading error
+	// on the first.
+	bad map[*yaml.Node]bool
 }
 
 func (p *parser) errorf(n *yaml.Node, format string, args ...any) {
 	e := &Error{File: p.file, Msg: fmt.Sprintf(format, args...)}
 	if n != nil {
 		e.Line, e.Column = n.Line, n.Column
+		if p.bad == nil {
+			p.bad = map[*yaml.Node]bool{}
+		}
+		p.bad[n] = true
 	}
 	p.errs = append(p.errs, e)
+}
+
+// good reports whether each key is written in fs with a value that was read without error.
+func (p *parser) good(fs fields, keys ...string) bool {
+	for _, k := range keys {
+		f, ok := fs[k]
+		if !ok || p.bad[resolve(f.value)] {
+			return false
+		}
+	}
+	return true
+}
+
+// notBad reports whether none of the keys that are written in fs had a wrong value.
+func (p *parser) notBad(fs fields, keys ...string) bool {
+	for _, k := range keys {
+		if f, ok := fs[k]; ok && p.bad[resolve(f.value)] {
+			return false
+		}
+	}
+	return true
 }
 
 // at renders n's position for "(also at ...)" messages.
@@ -106,10 +135,10 @@ func describe(n *yaml.Node) string {
 // returns them. what names the mapping in messages ("in service"); "" is the top level, where
 // keys starting with extensionPrefix are skipped. YAML merge keys (<<) are
 // honoured: explicit keys win over merged ones, earlier merges over later ones. A null node
-// (the key was written with nothing after it) is an empty mapping.
+// (the key was written with nothing after it) or absent (nil) one is an empty mapping.
 func (p *parser) mapping(n *yaml.Node, what string, known ...string) fields {
 	n = resolve(n)
-	if isNull(n) {
+	if n == nil || isNull(n) {
 		return fields{}
 	}
 	if n.Kind != yaml.MappingNode {
@@ -190,10 +219,10 @@ func in(what string) string {
 	return "in " + what
 }
 
-// sequence checks that n is a list and returns its items (aliases resolved). Null is empty.
+// sequence checks that n is a list and returns its items (aliases resolved). Absent (nil) or null is empty.
 func (p *parser) sequence(n *yaml.Node, key string) []*yaml.Node {
 	n = resolve(n)
-	if isNull(n) {
+	if n == nil || isNull(n) {
 		return nil
 	}
 	if n.Kind != yaml.SequenceNode {
@@ -222,13 +251,15 @@ func (p *parser) required(fs fields, n *yaml.Node, what, key string) bool {
 // didYouMean suggests the closest known word: a word the input is a prefix of, or one within
 // a couple of edits. It returns "" when nothing is close.
 func didYouMean(got string, known []string) string {
+	got = strings.ToLower(got)
 	best, bestDist := "", 3
 	if len(got) <= 3 {
 		bestDist = 2
 	}
 	for _, k := range known {
-		d := editDistance(got, k)
-		if len(got) >= 3 && strings.HasPrefix(k, got) {
+		lk := strings.ToLower(k)
+		d := editDistance(got, lk)
+		if len(got) >= 3 && strings.HasPrefix(lk, got) {
 			d = 1
 		}
 		if d < bestDist {

@@ -165,7 +165,7 @@ func (p *parser) service(n *yaml.Node, ports []Port, pools pools) (Service, serv
 	if src := s.HealthCheck.Source; src.IsValid() && s.VIP.IsValid() && src.Is4() != s.VIP.Is4() {
 		p.errorf(resolve(checkFields.value("source")), "source %s is not of the vip's family (%s)", src, s.VIP)
 	}
-	if s.AllPorts() && s.HealthCheck.Port == 0 && needsPort(s.HealthCheck.Kind) {
+	if p.good(fs, "port") && s.AllPorts() && s.HealthCheck.Port == 0 && needsPort(s.HealthCheck.Kind) && p.notBad(checkFields, "kind", "port") {
 		p.errorf(fs.keyOr("health_check", resolve(fs.value("port"))),
 			"an all-ports service needs a health_check port for %s checks", s.HealthCheck.Kind)
 	}
@@ -265,13 +265,13 @@ func (p *parser) serviceBackends(s *Service, fs fields, at *serviceAt, ports []P
 		}
 	}
 	for _, item := range p.sequence(fs.value("backends"), "backends") {
-		b, bfs := p.backend(item, s, ports)
+		b, bfs := p.backend(item, s, fs, ports)
 		s.Backends = append(s.Backends, b)
 		add(b, item, bfs)
 	}
 	if f, ok := fs["fallback"]; ok {
 		n := resolve(f.value)
-		b, bfs := p.backend(n, s, ports)
+		b, bfs := p.backend(n, s, fs, ports)
 		if s.WhenAllDown == AllDownFallback {
 			s.Fallback = &b
 		}
