@@ -22,8 +22,6 @@ import (
 type filler struct {
 	weight uint64
 	credit uint64 // weight earned but not yet spent on a slot
-	claims uint64 // slots claimed so far
-	round  uint64 // round of its next claim (queue fill only)
 	next   uint32 // next slot of its permutation to try
 	skip   uint32
 	limit  uint32 // size - skip, see advance
@@ -90,49 +88,60 @@ func fillByRounds(table []int32, fillers []filler, maxWeight uint64) {
 func fillByQueue(table []int32, fillers []filler, maxWeight uint64) {
 	size := uint32(len(table))
 	taken := make([]uint64, (size+63)/64)
-	q := claimQueue{fillers: fillers, order: make([]int32, len(fillers)), maxWeight: maxWeight}
+	q := claimQueue{
+		fillers:   fillers,
+		order:     make([]int32, len(fillers)),
+		claims:    make([]uint64, len(fillers)),
+		rounds:    make([]uint64, len(fillers)),
+		maxWeight: maxWeight,
+	}
 	for i := range fillers {
-		fillers[i].claims = 0
-		fillers[i].round = q.claimRound(&fillers[i])
 		q.order[i] = int32(i)
+		q.rounds[i] = q.claimRound(i)
 	}
 	heap.Init(&q)
 	for placed := uint32(0); placed < size; placed++ {
-		f := &fillers[q.order[0]]
+		i := q.order[0]
+		f := &fillers[i]
 		pos := firstFree(taken, f.next, f.skip, f.limit)
 		taken[pos/64] |= 1 << (pos % 64)
 		table[pos] = f.index
 		f.next = advance(pos, f.skip, f.limit)
 
-		f.claims++
-		f.round = q.claimRound(f)
+		q.claims[i]++
+		q.rounds[i] = q.claimRound(int(i))
 		heap.Fix(&q, 0)
 	}
 }
 
 // claimQueue orders fillers by (round of next claim, name order); name order
-// is the position in fillers, which Build sorted by name.
+// is the position in fillers, which Build sorted by name. Its bookkeeping
+// lives here rather than in filler to keep filler, which the round scan
+// walks, at 32 bytes.
 type claimQueue struct {
 	fillers   []filler
-	order     []int32
+	order     []int32  // heap of indexes into fillers
+	claims    []uint64 // slots claimed so far, per filler
+	rounds    []uint64 // round of the next claim, per filler
 	maxWeight uint64
 }
 
-// claimRound is the round (counting from 1) of f's next claim: the first
-// round r where T/2 + r·w >= (claims+1)·T, i.e. credit first reaches T.
-func (q *claimQueue) claimRound(f *filler) uint64 {
-	need := (f.claims+1)*q.maxWeight - q.maxWeight/2
-	return (need + f.weight - 1) / f.weight
+// claimRound is the round (counting from 1) of filler i's next claim: the
+// first round r where T/2 + r·w >= (claims+1)·T, i.e. its credit reaches T.
+func (q *claimQueue) claimRound(i int) uint64 {
+	need := (q.claims[i]+1)*q.maxWeight - q.maxWeight/2
+	w := q.fillers[i].weight
+	return (need + w - 1) / w
 }
 
 func (q *claimQueue) Len() int { return len(q.order) }
 
 func (q *claimQueue) Less(i, j int) bool {
-	a, b := &q.fillers[q.order[i]], &q.fillers[q.order[j]]
-	if a.round != b.round {
-		return a.round < b.round
+	a, b := q.order[i], q.order[j]
+	if q.rounds[a] != q.rounds[b] {
+		return q.rounds[a] < q.rounds[b]
 	}
-	return q.order[i] < q.order[j]
+	return a < b
 }
 
 func (q *claimQueue) Swap(i, j int) { q.order[i], q.order[j] = q.order[j], q.order[i] }
