@@ -67,17 +67,8 @@ func Setup(ctx context.Context, h Host, spec Spec, opt Options) (Result, error) 
 	if opt.DryRun {
 		return res, nil
 	}
-	for i, c := range changes {
-		if err := h.Apply(ctx, c); err != nil {
-			res.Changes = changes[:i]
-			return res, fmt.Errorf("setup: %w", err)
-		}
-		log.Info("realserver setup", "change", c.String())
-		rec.note(c)
-		if err := rec.Save(opt.statePath()); err != nil {
-			res.Changes = changes[:i+1]
-			return res, fmt.Errorf("setup: %s done but not recorded: %w", c, err)
-		}
+	if res.Changes, err = applyRecorded(ctx, h, changes, &rec, (*Record).note, opt.statePath(), log); err != nil {
+		return res, fmt.Errorf("setup: %w", err)
 	}
 	if o, err = h.Observe(ctx); err != nil {
 		return res, fmt.Errorf("setup: check afterwards: %w", err)
@@ -110,19 +101,28 @@ func Teardown(ctx context.Context, h Host, opt Options) (Result, error) {
 	for _, k := range kept {
 		log.Warn("realserver teardown", "kept", k)
 	}
-	for i, c := range changes {
-		if err := h.Apply(ctx, c); err != nil {
-			res.Changes = changes[:i]
-			return res, fmt.Errorf("teardown: %w", err)
-		}
-		log.Info("realserver teardown", "change", c.String())
-		rec.forget(c)
-		if err := rec.Save(path); err != nil {
-			return res, fmt.Errorf("teardown: %w", err)
-		}
+	if res.Changes, err = applyRecorded(ctx, h, changes, &rec, (*Record).forget, path, log); err != nil {
+		return res, fmt.Errorf("teardown: %w", err)
 	}
 	// What was already gone, and sysctls someone else changed, are no longer ours to undo.
 	return res, removeState(path, false)
+}
+
+// applyRecorded applies changes in order and saves the record, updated by each change, after
+// each one, so a failure half-way leaves a record of exactly what was done. It returns the
+// changes applied.
+func applyRecorded(ctx context.Context, h Host, changes []Change, rec *Record, update func(*Record, Change), path string, log *slog.Logger) ([]Change, error) {
+	for i, c := range changes {
+		if err := h.Apply(ctx, c); err != nil {
+			return changes[:i], err
+		}
+		log.Info("realserver", "change", c.String())
+		update(rec, c)
+		if err := rec.Save(path); err != nil {
+			return changes[:i+1], fmt.Errorf("%s done but not recorded: %w", c, err)
+		}
+	}
+	return changes, nil
 }
 
 func removeState(path string, dryRun bool) error {
