@@ -10,15 +10,16 @@ import (
 // moved slot lands on a different backend: these tests bound how many slots
 // move on the changes operators make every day.
 
-// TestRemoveBackendMovesLittle removes each backend in turn; its own slots
-// must move (they have to) and few others. The bound is the worst case over
-// every backend removed.
-func TestRemoveBackendMovesLittle(t *testing.T) {
+// TestMembershipChangeMovesLittle removes each backend in turn and adds a
+// new one. The changed backend's slots must move (they have to); the bound is
+// on the others, which should keep theirs. Removal is checked for every
+// backend and the worst case kept.
+func TestMembershipChangeMovesLittle(t *testing.T) {
 	cases := []struct {
 		n int
-		// Worst bystander reshuffle allowed, as a fraction of the table.
-		// Measured worst over every removed backend, M=65537:
-		// N=10: 173 slots (0.26%); N=100: 453 slots (0.69%).
+		// Bystander reshuffle allowed, as a fraction of the table. Measured,
+		// M=65537: N=10: removal worst 173 slots (0.26%), adding 153 (0.23%);
+		// N=100: removal worst 453 (0.69%), adding 366 (0.56%).
 		maxBystanders float64
 	}{
 		{n: 10, maxBystanders: 0.005},
@@ -27,6 +28,15 @@ func TestRemoveBackendMovesLittle(t *testing.T) {
 	for _, c := range cases {
 		backends := namedBackends(c.n, 1)
 		before := ownerNames(mustBuild(t, backends, DefaultSize, 0), backends)
+		check := func(change string, bystanders int) {
+			t.Helper()
+			t.Logf("N=%d: %s moves %d slots between others", c.n, change, bystanders)
+			if got := float64(bystanders) / float64(DefaultSize); got > c.maxBystanders {
+				t.Errorf("N=%d: %s moved %d other slots (%.2f%%), want <= %.2f%%",
+					c.n, change, bystanders, 100*got, 100*c.maxBystanders)
+			}
+		}
+
 		worst := 0
 		for removed := range backends {
 			rest := slices.Delete(slices.Clone(backends), removed, removed+1)
@@ -34,37 +44,12 @@ func TestRemoveBackendMovesLittle(t *testing.T) {
 			_, bystanders := movedSlots(before, after, backends[removed].Name)
 			worst = max(worst, bystanders)
 		}
-		t.Logf("N=%d: removing one backend moves up to %d other slots", c.n, worst)
-		if got := float64(worst) / float64(DefaultSize); got > c.maxBystanders {
-			t.Errorf("N=%d: removing one backend moved up to %d other slots (%.2f%%), want <= %.2f%%",
-				c.n, worst, 100*got, 100*c.maxBystanders)
-		}
-	}
-}
+		check("removing one backend", worst)
 
-// TestAddBackendMovesLittle adds one backend to N: the newcomer takes about
-// 1/(N+1) of the slots and few others change hands.
-func TestAddBackendMovesLittle(t *testing.T) {
-	cases := []struct {
-		n int
-		// Measured bystander reshuffle, M=65537, adding "backend-new":
-		// N=10: 153 slots (0.23%); N=100: 366 slots (0.56%).
-		maxBystanders float64
-	}{
-		{n: 10, maxBystanders: 0.005},
-		{n: 100, maxBystanders: 0.01},
-	}
-	for _, c := range cases {
-		backends := namedBackends(c.n, 1)
-		before := ownerNames(mustBuild(t, backends, DefaultSize, 0), backends)
 		grown := append(slices.Clone(backends), Backend{Name: "backend-new", Weight: 1})
 		after := ownerNames(mustBuild(t, grown, DefaultSize, 0), grown)
 		moved, bystanders := movedSlots(before, after, "backend-new")
-		t.Logf("N=%d: adding a backend moves %d slots, %d of them between others", c.n, moved, bystanders)
-		if got := float64(bystanders) / float64(DefaultSize); got > c.maxBystanders {
-			t.Errorf("N=%d: adding a backend moved %d other slots (%.2f%%), want <= %.2f%%",
-				c.n, bystanders, 100*got, 100*c.maxBystanders)
-		}
+		check("adding one backend", bystanders)
 		newShare := float64(moved-bystanders) / float64(DefaultSize)
 		if want := 1 / float64(c.n+1); math.Abs(newShare-want) > 0.001 {
 			t.Errorf("N=%d: newcomer took %.4f of the slots, want %.4f", c.n, newShare, want)
