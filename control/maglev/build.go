@@ -23,8 +23,8 @@ const (
 	MaxSize     uint32 = 655373
 )
 
-// MaxBackends bounds the backends of one table so an index fits the
-// dataplane's 16-bit backend ids.
+// MaxBackends bounds the backends of one table, so an owner fits 16 bits.
+// The shared-memory region has its own, smaller limit, checked by its writer.
 const MaxBackends = 65535
 
 // Errors returned by Build, wrapped with the offending value.
