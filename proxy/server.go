@@ -37,7 +37,7 @@ type Server struct {
 	// shutdown closes upgraded tunnels, which net/http no longer tracks.
 	reqCtx    context.Context
 	reqCancel context.CancelFunc
-	bg       sync.WaitGroup
+	bg        sync.WaitGroup
 }
 
 type listenerRuntime struct {
