@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -45,8 +46,22 @@ func fastSpec(kind Kind) Spec {
 	return Spec{Kind: kind, Interval: 50 * time.Millisecond, Timeout: 40 * time.Millisecond, Rise: 2, Fall: 3, Jitter: 0.1}
 }
 
-func testLogger(buf *bytes.Buffer) *slog.Logger {
-	return slog.New(slog.NewTextHandler(buf, nil))
+// logBuffer is a log sink the test can read while the Monitor writes.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // A killed backend is reported down within interval × fall (plus jitter,
@@ -58,9 +73,9 @@ func TestMonitorDetectionBound(t *testing.T) {
 		t.Fatal(err)
 	}
 	addr := l.Addr().String()
-	var logs bytes.Buffer
+	var logs logBuffer
 	ev := newEvents()
-	m := NewMonitor(testLogger(&logs), ev.add)
+	m := NewMonitor(slog.New(slog.NewTextHandler(&logs, nil)), ev.add)
 	defer m.Close()
 	spec := fastSpec(TCP)
 	if err := m.Update([]Job{{Target: targetAt(t, addr), Spec: spec}}); err != nil {
@@ -83,7 +98,7 @@ func TestMonitorDetectionBound(t *testing.T) {
 	} else {
 		t.Logf("down reported %v after the kill (bound %v)", took, bound(spec.Fall))
 	}
-	if !bytes.Contains(logs.Bytes(), []byte("backend down")) || !bytes.Contains(logs.Bytes(), []byte("web/b1/"+addr)) {
+	if out := logs.String(); !strings.Contains(out, "backend down") || !strings.Contains(out, "web/b1/"+addr) {
 		t.Errorf("log lacks the down transition:\n%s", logs.String())
 	}
 
