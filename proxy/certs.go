@@ -102,23 +102,18 @@ func statFiles(paths ...string) []fileStamp {
 	return out
 }
 
-// getCertificate picks by SNI: exact name, then the longest wildcard, then the listener's
-// first certificate (clients without SNI, or scanners).
+// getCertificate picks by SNI: exact name, then a wildcard for the parent domain (one label,
+// as X.509 wildcards match), then the listener's first certificate (clients without SNI).
 func (s *certStore) getCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
 	set := s.set.Load()
 	name := strings.TrimSuffix(strings.ToLower(hello.ServerName), ".")
 	if c := set.exact[name]; c != nil {
 		return c, nil
 	}
-	for i := strings.IndexByte(name, '.'); i >= 0; {
+	if i := strings.IndexByte(name, '.'); i > 0 {
 		if c := set.wildcard[name[i:]]; c != nil {
 			return c, nil
 		}
-		j := strings.IndexByte(name[i+1:], '.')
-		if j < 0 {
-			break
-		}
-		i += j + 1
 	}
 	if set.fallback == nil {
 		return nil, ErrNoCertificate
