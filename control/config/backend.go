@@ -50,7 +50,7 @@ func (p *parser) backend(n *yaml.Node, s *Service, sfs fields, ports []Port) (Ba
 		p.errorf(resolve(checkFields.value("source")), "source %s is not of the backend's family (%s)", src, b.Address)
 	}
 	if b.HealthCheck.Port == 0 && needsPort(b.HealthCheck.Kind) && checkFields.has("kind") {
-		p.errorf(resolve(checkFields.value("kind")), "%s checks need a port on an all-ports service", b.HealthCheck.Kind)
+		p.conflictf(resolve(checkFields.value("kind")), "%s checks need a port on an all-ports service", b.HealthCheck.Kind)
 	}
 	return b, fs
 }
@@ -60,20 +60,20 @@ func (p *parser) backendRelations(b *Backend, fs fields, s *Service, sfs fields,
 	if b.Address.IsValid() && s.VIP.IsValid() {
 		switch {
 		case b.Address.Is4() != s.VIP.Is4():
-			p.errorf(addrNode, "address %s is %s but the vip %s is %s", b.Address, family(b.Address), s.VIP, family(s.VIP))
+			p.conflictf(addrNode, "address %s is %s but the vip %s is %s", b.Address, family(b.Address), s.VIP, family(s.VIP))
 		case b.Address == s.VIP:
-			p.errorf(addrNode, "address %s is the vip itself", b.Address)
+			p.conflictf(addrNode, "address %s is the vip itself", b.Address)
 		}
 	}
 	if f, ok := fs["port"]; ok && p.good(fs, "port") && p.good(sfs, "port") {
 		v := resolve(f.value)
 		switch {
 		case s.AllPorts() && b.Port != 0:
-			p.errorf(v, "port %d on an all-ports service; its backends keep the client's destination port (leave port out)", b.Port)
+			p.conflictf(v, "port %d on an all-ports service; its backends keep the client's destination port (leave port out)", b.Port)
 		case !s.AllPorts() && b.Port == 0:
-			p.errorf(v, "port 0 (the client's port) is only for all-ports services; leave port out for the service port %d", s.Port)
+			p.conflictf(v, "port 0 (the client's port) is only for all-ports services; leave port out for the service port %d", s.Port)
 		case s.Mode.DSR() && b.Port != s.Port:
-			p.errorf(v, "port %d differs from the service port %d; %s does not rewrite ports (leave port out)", b.Port, s.Port, s.Mode)
+			p.conflictf(v, "port %d differs from the service port %d; %s does not rewrite ports (leave port out)", b.Port, s.Port, s.Mode)
 		}
 	}
 	if b.Address.IsValid() && !fs.has("mac") && b.EgressPort.Name != "" && s.Mode != 0 {
@@ -92,11 +92,11 @@ func (p *parser) nextHop(n *yaml.Node, b *Backend, mode Mode, port *Port) {
 	}
 	switch {
 	case !pfx.IsValid():
-		p.errorf(n, "port %s has no %s address to resolve backend %s from; give the port one or the backend a mac", port.Name, key, b.Address)
+		p.conflictf(n, "port %s has no %s address to resolve backend %s from; give the port one or the backend a mac", port.Name, key, b.Address)
 	case pfx.Contains(b.Address):
 	case mode == ModeL2DSR:
-		p.errorf(n, "l2dsr backend %s is outside port %s's subnet %s; l2dsr needs backends on the link (or a mac)", b.Address, port.Name, pfx.Masked())
+		p.conflictf(n, "l2dsr backend %s is outside port %s's subnet %s; l2dsr needs backends on the link (or a mac)", b.Address, port.Name, pfx.Masked())
 	case !port.Gateway(b.Address).IsValid():
-		p.errorf(n, "backend %s is outside port %s's subnet %s and the port has no gateway%s", b.Address, port.Name, pfx.Masked(), key[len(key)-1:])
+		p.conflictf(n, "backend %s is outside port %s's subnet %s and the port has no gateway%s", b.Address, port.Name, pfx.Masked(), key[len(key)-1:])
 	}
 }

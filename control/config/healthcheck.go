@@ -131,7 +131,7 @@ func (p *parser) checkRelations(hc *HealthCheck, own fields, where *yaml.Node, m
 		}
 	}) {
 		if kinds := checkKeyKinds[key]; !slices.Contains(kinds, hc.Kind) {
-			p.errorf(own[key].key, "%s does not apply to %s checks (only to %s)", key, hc.Kind, kindList(kinds))
+			p.conflictf(own[key].key, "%s does not apply to %s checks (only to %s)", key, hc.Kind, kindList(kinds))
 		}
 	}
 	mine := func(keys ...string) bool {
@@ -141,14 +141,14 @@ func (p *parser) checkRelations(hc *HealthCheck, own fields, where *yaml.Node, m
 		return
 	}
 	if hc.Timeout >= hc.Interval && mine("timeout", "interval") && p.notBad(own, "timeout", "interval") {
-		p.errorf(own.valueOr("timeout", own.valueOr("interval", where)),
+		p.conflictf(own.valueOr("timeout", own.valueOr("interval", where)),
 			"timeout %s must be shorter than interval %s", fmtDuration(hc.Timeout), fmtDuration(hc.Interval))
 	}
 	if hc.Kind == CheckAgent && hc.AgentPort == 0 && mine("kind", "agent_port") {
-		p.errorf(own.valueOr("kind", where), "agent checks need agent_port (the port the backend's agent answers on)")
+		p.conflictf(own.valueOr("kind", where), "agent checks need agent_port (the port the backend's agent answers on)")
 	}
 	if hc.DSRPath && mode != 0 && !mode.DSR() && mine("dsr_path") {
-		p.errorf(own.valueOr("dsr_path", where), "dsr_path applies only to l2dsr and l3dsr services (this one is %s)", mode)
+		p.conflictf(own.valueOr("dsr_path", where), "dsr_path applies only to l2dsr and l3dsr services (this one is %s)", mode)
 	}
 }
 

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -20,14 +21,23 @@ type parser struct {
 	bad map[*yaml.Node]bool
 }
 
+// errorf reports a value that could not be read; the node is marked bad.
 func (p *parser) errorf(n *yaml.Node, format string, args ...any) {
-	e := &Error{File: p.file, Msg: fmt.Sprintf(format, args...)}
+	p.conflictf(n, format, args...)
 	if n != nil {
-		e.Line, e.Column = n.Line, n.Column
 		if p.bad == nil {
 			p.bad = map[*yaml.Node]bool{}
 		}
 		p.bad[n] = true
+	}
+}
+
+// conflictf reports values that were read but do not go together; nodes stay usable for
+// other checks.
+func (p *parser) conflictf(n *yaml.Node, format string, args ...any) {
+	e := &Error{File: p.file, Msg: fmt.Sprintf(format, args...)}
+	if n != nil {
+		e.Line, e.Column = n.Line, n.Column
 	}
 	p.errs = append(p.errs, e)
 }
@@ -142,7 +152,7 @@ func (p *parser) mapping(n *yaml.Node, what string, known ...string) fields {
 		return fields{}
 	}
 	if n.Kind != yaml.MappingNode {
-		p.errorf(n, "%s must be a mapping, got %s", what, describe(n))
+		p.errorf(n, "%s must be a mapping, got %s", cmp.Or(what, "the configuration"), describe(n))
 		return nil
 	}
 	fs := fields{}
@@ -272,25 +282,30 @@ func didYouMean(got string, known []string) string {
 	return fmt.Sprintf("; did you mean %q?", best)
 }
 
-// editDistance is the Levenshtein distance between a and b (bytes; keys are ASCII).
+// editDistance is the optimal-string-alignment distance between a and b: insertions,
+// deletions, substitutions and swaps of neighbours ("lna" is one step from "lan").
 func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
 	}
 	for i := 1; i <= len(a); i++ {
-		cur[0] = i
 		for j := 1; j <= len(b); j++ {
 			cost := 1
 			if a[i-1] == b[j-1] {
 				cost = 0
 			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
 		}
-		prev, cur = cur, prev
 	}
-	return prev[len(b)]
+	return d[len(a)][len(b)]
 }
 
 // Readers for an optional key: ok is false when the key is absent or its value is wrong (and

@@ -118,7 +118,7 @@ func (p *parser) dataplane(n *yaml.Node) Dataplane {
 	}
 	items := p.sequence(fs.value("ports"), "ports")
 	if len(items) > MaxPorts {
-		p.errorf(items[MaxPorts], "more than %d dataplane ports (the dataplane's limit)", MaxPorts)
+		p.conflictf(items[MaxPorts], "more than %d dataplane ports (the dataplane's limit)", MaxPorts)
 	}
 	names := map[string]*yaml.Node{}
 	for i, item := range items {
@@ -126,7 +126,7 @@ func (p *parser) dataplane(n *yaml.Node) Dataplane {
 		port.Index = i
 		if nameNode != nil {
 			if prev, dup := names[port.Name]; dup {
-				p.errorf(nameNode, "duplicate port name %q (also at %s)", port.Name, p.at(prev))
+				p.conflictf(nameNode, "duplicate port name %q (also at %s)", port.Name, p.at(prev))
 			}
 			names[port.Name] = nameNode
 		}
@@ -174,13 +174,13 @@ func (p *parser) gateway(fs fields, key, prefixKey string, pfx netip.Prefix, wan
 	case gw.Is4() != want4:
 		p.errorf(v, "%s %s is not an %s address", key, gw, map[bool]string{true: "IPv4", false: "IPv6"}[want4])
 	case !fs.has(prefixKey):
-		p.errorf(v, "%s needs %s (the subnet the gateway is in)", key, prefixKey)
+		p.conflictf(v, "%s needs %s (the subnet the gateway is in)", key, prefixKey)
 	case !pfx.IsValid():
 		// prefixKey was written but is wrong, and already reported.
 	case !pfx.Contains(gw):
-		p.errorf(v, "%s %s is outside the port's subnet %s", key, gw, pfx.Masked())
+		p.conflictf(v, "%s %s is outside the port's subnet %s", key, gw, pfx.Masked())
 	case gw == pfx.Addr():
-		p.errorf(v, "%s %s is the port's own address", key, gw)
+		p.conflictf(v, "%s %s is the port's own address", key, gw)
 	default:
 		return gw
 	}
@@ -241,7 +241,7 @@ func (p *parser) localPools(n *yaml.Node) pools {
 		if p.required(fs, item, "local pool", "name") {
 			if s, ok := p.name(fs.value("name"), "name", serviceNameRE); ok {
 				if prev, dup := out.nodes[s]; dup {
-					p.errorf(resolve(fs.value("name")), "duplicate local pool name %q (also at %s)", s, p.at(prev))
+					p.conflictf(resolve(fs.value("name")), "duplicate local pool name %q (also at %s)", s, p.at(prev))
 				}
 				pool.Name = s
 				out.nodes[s] = resolve(fs.value("name"))
@@ -258,13 +258,13 @@ func (p *parser) localPools(n *yaml.Node) pools {
 					continue
 				}
 				if prev, dup := addrs[a]; dup {
-					p.errorf(an, "address %s is already in a local pool (also at %s)", a, p.at(prev))
+					p.conflictf(an, "address %s is already in a local pool (also at %s)", a, p.at(prev))
 					continue
 				}
 				addrs[a] = an
 				total++
 				if total == MaxLocalAddresses+1 {
-					p.errorf(an, "more than %d local pool addresses in all (the dataplane's limit)", MaxLocalAddresses)
+					p.conflictf(an, "more than %d local pool addresses in all (the dataplane's limit)", MaxLocalAddresses)
 				}
 				pool.Addresses = append(pool.Addresses, a)
 			}

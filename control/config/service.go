@@ -27,10 +27,10 @@ type serviceAt struct {
 func (p *parser) services(f field, ports []Port, pools pools) []Service {
 	items := p.sequence(f.value, "services")
 	if len(items) > 0 && len(ports) == 0 {
-		p.errorf(f.key, "services need at least one dataplane port, and dataplane.ports is empty")
+		p.conflictf(f.key, "services need at least one dataplane port, and dataplane.ports is empty")
 	}
 	if len(items) > MaxServices {
-		p.errorf(items[MaxServices], "more than %d services (the dataplane's limit)", MaxServices)
+		p.conflictf(items[MaxServices], "more than %d services (the dataplane's limit)", MaxServices)
 	}
 	out := make([]Service, 0, len(items))
 	at := make([]serviceAt, 0, len(items))
@@ -40,7 +40,7 @@ func (p *parser) services(f field, ports []Port, pools pools) []Service {
 		for _, b := range where.backends {
 			backends++
 			if backends == MaxBackends+1 {
-				p.errorf(b, "more than %d backends in all services, fallbacks included (the dataplane's limit)", MaxBackends)
+				p.conflictf(b, "more than %d backends in all services, fallbacks included (the dataplane's limit)", MaxBackends)
 			}
 		}
 		out = append(out, s)
@@ -66,7 +66,7 @@ func (p *parser) acrossServices(svcs []Service, at []serviceAt) {
 		if s.Name != "" {
 			n := resolve(at[i].fs.value("name"))
 			if prev, dup := names[s.Name]; dup {
-				p.errorf(n, "duplicate service name %q (also at %s)", s.Name, p.at(prev))
+				p.conflictf(n, "duplicate service name %q (also at %s)", s.Name, p.at(prev))
 			} else {
 				names[s.Name] = n
 			}
@@ -77,14 +77,14 @@ func (p *parser) acrossServices(svcs []Service, at []serviceAt) {
 		vipNode := resolve(at[i].fs.value("vip"))
 		k := vipKey{s.VIP, s.Protocol, s.Port}
 		if prev, dup := keys[k]; dup {
-			p.errorf(vipNode, "duplicate VIP %s (also at %s)", s.Key(), p.at(prev))
+			p.conflictf(vipNode, "duplicate VIP %s (also at %s)", s.Key(), p.at(prev))
 		} else {
 			keys[k] = vipNode
 		}
 		if j, seen := echo[s.VIP]; !seen {
 			echo[s.VIP] = i
 		} else if svcs[j].ICMPEcho != s.ICMPEcho {
-			p.errorf(at[i].fs.keyOr("icmp_echo", vipNode),
+			p.conflictf(at[i].fs.keyOr("icmp_echo", vipNode),
 				"icmp_echo %t differs from service %q on the same vip %s (at %s); the address answers ping or not as a whole",
 				s.ICMPEcho, svcs[j].Name, s.VIP, p.at(at[j].fs.keyOr("icmp_echo", resolve(at[j].fs.value("vip")))))
 		}
@@ -130,7 +130,7 @@ func (p *parser) service(n *yaml.Node, ports []Port, pools pools) (Service, serv
 			s.MaglevSize = uint32(v)
 		} else {
 			below, above := nearestPrimes(uint32(v))
-			p.errorf(resolve(fs.value("maglev_size")), "maglev_size %d is not prime (nearest primes: %s)", v, primeChoices(below, above))
+			p.conflictf(resolve(fs.value("maglev_size")), "maglev_size %d is not prime (nearest primes: %s)", v, primeChoices(below, above))
 		}
 	}
 	if f, ok := fs["timeouts"]; ok {
@@ -163,10 +163,10 @@ func (p *parser) service(n *yaml.Node, ports []Port, pools pools) (Service, serv
 	p.serviceRelations(&s, fs, n, ports, pools)
 	p.checkRelations(&s.HealthCheck, checkFields, fs.keyOr("health_check", n), s.Mode, false)
 	if src := s.HealthCheck.Source; src.IsValid() && s.VIP.IsValid() && src.Is4() != s.VIP.Is4() {
-		p.errorf(resolve(checkFields.value("source")), "source %s is not of the vip's family (%s)", src, s.VIP)
+		p.conflictf(resolve(checkFields.value("source")), "source %s is not of the vip's family (%s)", src, s.VIP)
 	}
 	if p.good(fs, "port") && s.AllPorts() && s.HealthCheck.Port == 0 && needsPort(s.HealthCheck.Kind) && p.notBad(checkFields, "kind", "port") {
-		p.errorf(fs.keyOr("health_check", resolve(fs.value("port"))),
+		p.conflictf(fs.keyOr("health_check", resolve(fs.value("port"))),
 			"an all-ports service needs a health_check port for %s checks", s.HealthCheck.Kind)
 	}
 
@@ -195,48 +195,48 @@ func (p *parser) serviceRelations(s *Service, fs fields, n *yaml.Node, ports []P
 	if s.Mode != 0 {
 		modeNode := resolve(fs.value("mode"))
 		if fs.has("dscp") && s.Mode != ModeL3DSR {
-			p.errorf(fs["dscp"].key, "dscp applies only to l3dsr services (this one is %s)", s.Mode)
+			p.conflictf(fs["dscp"].key, "dscp applies only to l3dsr services (this one is %s)", s.Mode)
 		}
 		for _, key := range []string{"local_pool", "client_address"} {
 			if fs.has(key) && s.Mode != ModeFNAT {
-				p.errorf(fs[key].key, "%s applies only to fnat services (this one is %s)", key, s.Mode)
+				p.conflictf(fs[key].key, "%s applies only to fnat services (this one is %s)", key, s.Mode)
 			}
 		}
 		if s.Mode == ModeFNAT && !fs.has("local_pool") {
-			p.errorf(modeNode, "mode fnat needs local_pool (the source addresses it translates to)")
+			p.conflictf(modeNode, "mode fnat needs local_pool (the source addresses it translates to)")
 		}
 	}
 	if s.Mode == ModeFNAT && s.LocalPool != "" && s.VIP.IsValid() {
 		for _, pool := range pools.pools {
 			if pool.Name == s.LocalPool && !pool.HasFamilyOf(s.VIP) {
-				p.errorf(resolve(fs.value("local_pool")), "local pool %q has no %s address for vip %s", s.LocalPool, family(s.VIP), s.VIP)
+				p.conflictf(resolve(fs.value("local_pool")), "local pool %q has no %s address for vip %s", s.LocalPool, family(s.VIP), s.VIP)
 			}
 		}
 	}
 	if !s.Scheduler.Hashing() {
 		for _, key := range []string{"hash_fields", "hash_seed", "maglev_size"} {
 			if fs.has(key) {
-				p.errorf(fs[key].key, "%s applies only to the maglev and hash schedulers (scheduler is %s)", key, s.Scheduler)
+				p.conflictf(fs[key].key, "%s applies only to the maglev and hash schedulers (scheduler is %s)", key, s.Scheduler)
 			}
 		}
 	}
 	if s.WhenAllDown == AllDownFallback && !fs.has("fallback") {
-		p.errorf(resolve(fs.value("when_all_down")), "when_all_down fallback needs a fallback backend")
+		p.conflictf(resolve(fs.value("when_all_down")), "when_all_down fallback needs a fallback backend")
 	}
 	if fs.has("fallback") && s.WhenAllDown != AllDownFallback {
-		p.errorf(fs["fallback"].key, "fallback is used only with when_all_down: fallback (this service has %s)", s.WhenAllDown)
+		p.conflictf(fs["fallback"].key, "fallback is used only with when_all_down: fallback (this service has %s)", s.WhenAllDown)
 	}
 	if s.VIP.IsValid() {
 		vipNode := resolve(fs.value("vip"))
 		for _, port := range ports {
 			if port.IPv4.Addr() == s.VIP || port.IPv6.Addr() == s.VIP {
-				p.errorf(vipNode, "vip %s is the address of port %s", s.VIP, port.Name)
+				p.conflictf(vipNode, "vip %s is the address of port %s", s.VIP, port.Name)
 			}
 		}
 		for _, pool := range pools.pools {
 			for _, a := range pool.Addresses {
 				if a == s.VIP {
-					p.errorf(vipNode, "vip %s is also in local pool %q", s.VIP, pool.Name)
+					p.conflictf(vipNode, "vip %s is also in local pool %q", s.VIP, pool.Name)
 				}
 			}
 		}
@@ -251,7 +251,7 @@ func (p *parser) serviceBackends(s *Service, fs fields, at *serviceAt, ports []P
 		if b.Name != "" {
 			nameNode := resolve(bfs.value("name"))
 			if prev, dup := names[b.Name]; dup {
-				p.errorf(nameNode, "duplicate backend name %q in service %q (also at %s)", b.Name, s.Name, p.at(prev))
+				p.conflictf(nameNode, "duplicate backend name %q in service %q (also at %s)", b.Name, s.Name, p.at(prev))
 			}
 			names[b.Name] = nameNode
 		}
@@ -259,7 +259,7 @@ func (p *parser) serviceBackends(s *Service, fs fields, at *serviceAt, ports []P
 			addrNode := resolve(bfs.value("address"))
 			t := netip.AddrPortFrom(b.Address, b.Port)
 			if prev, dup := targets[t]; dup {
-				p.errorf(addrNode, "duplicate backend %s in service %q (also at %s)", target(t), s.Name, p.at(prev))
+				p.conflictf(addrNode, "duplicate backend %s in service %q (also at %s)", target(t), s.Name, p.at(prev))
 			}
 			targets[t] = addrNode
 		}
@@ -281,16 +281,16 @@ func (p *parser) serviceBackends(s *Service, fs fields, at *serviceAt, ports []P
 	schedNode := fs.keyOr("scheduler", resolve(fs.value("mode")))
 	for _, b := range s.Backends {
 		if s.Scheduler == SchedLeastLoad && b.HealthCheck.Kind != CheckAgent {
-			p.errorf(schedNode, "scheduler least-load needs agent health checks (the agent reports the load); backend %q has %s", b.Name, b.HealthCheck.Kind)
+			p.conflictf(schedNode, "scheduler least-load needs agent health checks (the agent reports the load); backend %q has %s", b.Name, b.HealthCheck.Kind)
 			break
 		}
 		if s.Scheduler == SchedFastest && b.HealthCheck.Kind == CheckNone {
-			p.errorf(schedNode, "scheduler fastest needs health checks (they measure response time); backend %q has none", b.Name)
+			p.conflictf(schedNode, "scheduler fastest needs health checks (they measure response time); backend %q has none", b.Name)
 			break
 		}
 	}
 	if fs.has("maglev_size") && s.MaglevSize != 0 && len(s.Backends) >= int(s.MaglevSize) {
-		p.errorf(resolve(fs.value("maglev_size")), "maglev_size %d is too small for %d backends; use a prime of 100 times the backend count or more", s.MaglevSize, len(s.Backends))
+		p.conflictf(resolve(fs.value("maglev_size")), "maglev_size %d is too small for %d backends; use a prime of 100 times the backend count or more", s.MaglevSize, len(s.Backends))
 	}
 }
 
