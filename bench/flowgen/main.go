@@ -1,0 +1,92 @@
+// Command flowgen writes a deterministic pcap of distinct TCP flows toward a VIP, the
+// traffic the benchmarks replay through net_pcap (infinite_rx=1). See bench/README.md.
+package main
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+)
+
+func main() {
+	cfg := DefaultConfig()
+	var out, vip, dst, src, size string
+	flag.StringVar(&out, "o", "flows.pcap", "output pcap")
+	flag.IntVar(&cfg.Flows, "flows", cfg.Flows, "distinct TCP flows (client address and port)")
+	flag.IntVar(&cfg.Packets, "packets", 0, "frames in the capture (0 = every flow and size equally often)")
+	flag.StringVar(&size, "size", "64", "frame size with FCS in bytes (64..1518), or imix (64/594/1518 as 7:4:1)")
+	flag.StringVar(&vip, "vip", cfg.VIP.String(), "destination VIP; an IPv6 address makes IPv6 flows")
+	flag.BoolFunc("ipv6", "IPv6 flows toward 2001:db8::100 (unless -vip is given)", func(string) error {
+		vip = "2001:db8::100"
+		return nil
+	})
+	port := flag.Uint("port", uint(cfg.Port), "destination TCP port")
+	flag.StringVar(&dst, "dst-mac", cfg.DstMAC.String(), "destination MAC (the dataplane's port)")
+	flag.StringVar(&src, "src-mac", cfg.SrcMAC.String(), "source MAC")
+	flag.BoolVar(&cfg.SYN, "syn", false, "send SYNs (new flows) instead of ACKs (established flows)")
+	flag.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed of the client addresses and ports")
+	flag.Parse()
+
+	if err := parseInto(&cfg, vip, dst, src, size, *port); err != nil {
+		fmt.Fprintln(os.Stderr, "flowgen:", err)
+		os.Exit(2)
+	}
+	n, err := writeFile(out, cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "flowgen:", err)
+		os.Exit(1)
+	}
+	fmt.Printf("flowgen: %s: %d frames, %d flows toward %s port %d\n", out, n, cfg.Flows, cfg.VIP, cfg.Port)
+}
+
+func parseInto(cfg *Config, vip, dst, src, size string, port uint) error {
+	var err error
+	if cfg.VIP, err = netip.ParseAddr(vip); err != nil {
+		return fmt.Errorf("-vip: %w", err)
+	}
+	if cfg.DstMAC, err = net.ParseMAC(dst); err != nil {
+		return fmt.Errorf("-dst-mac: %w", err)
+	}
+	if cfg.SrcMAC, err = net.ParseMAC(src); err != nil {
+		return fmt.Errorf("-src-mac: %w", err)
+	}
+	if port > 65535 {
+		return fmt.Errorf("-port %d: %w", port, ErrConfig)
+	}
+	cfg.Port = uint16(port)
+	if size == "imix" {
+		cfg.Size = 0
+	} else if _, err := fmt.Sscanf(size, "%d", &cfg.Size); err != nil {
+		return fmt.Errorf("-size %q: want a number or imix", size)
+	}
+	return cfg.validate()
+}
+
+// writeFile writes to a temporary file and renames it, so a replaying port never sees a
+// half-written capture.
+func writeFile(path string, cfg Config) (int, error) {
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return 0, err
+	}
+	bw := bufio.NewWriter(f)
+	n, err := Write(bw, cfg)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return 0, err
+	}
+	return n, nil
+}
