@@ -165,9 +165,20 @@ func (c *Config) ChangedServices(old *Config) []string {
 	return out
 }
 
-// serviceDiff compares two services without their backends.
+// serviceDiff compares two services without their backends (the fallback included, less
+// the check changes it only inherited).
 func serviceDiff(o, n *Service) []FieldChange {
-	return structDiff("", reflect.ValueOf(*o), reflect.ValueOf(*n))
+	fcs := structDiff("", reflect.ValueOf(*o), reflect.ValueOf(*n))
+	return slices.DeleteFunc(fcs, func(fc FieldChange) bool {
+		own, ok := strings.CutPrefix(fc.Field, "fallback.")
+		return ok && inherited(FieldChange{own, fc.Old, fc.New}, fcs)
+	})
+}
+
+// inherited reports whether fc is a health check change that svcFields has too: one a backend
+// took over from its service.
+func inherited(fc FieldChange, svcFields []FieldChange) bool {
+	return strings.HasPrefix(fc.Field, "health_check.") && slices.Contains(svcFields, fc)
 }
 
 // backendChanges diffs the backends of a service present in both configurations. svcFields
@@ -176,14 +187,8 @@ func serviceDiff(o, n *Service) []FieldChange {
 func backendChanges(o, n *Service, svcFields []FieldChange) []Change {
 	name := func(b *Backend) string { return b.Name }
 	changes := diffByName(nil, ObjBackend, n.Name, o.Backends, n.Backends, name, func(ob, nb *Backend) []FieldChange {
-		var fcs []FieldChange
-		for _, fc := range structDiff("", reflect.ValueOf(*ob), reflect.ValueOf(*nb)) {
-			inherited := strings.HasPrefix(fc.Field, "health_check.") && slices.Contains(svcFields, fc)
-			if !inherited {
-				fcs = append(fcs, fc)
-			}
-		}
-		return fcs
+		fcs := structDiff("", reflect.ValueOf(*ob), reflect.ValueOf(*nb))
+		return slices.DeleteFunc(fcs, func(fc FieldChange) bool { return inherited(fc, svcFields) })
 	})
 	return dropUnchanged(changes)
 }
@@ -217,7 +222,7 @@ func diffByName[T any](out []Change, obj Object, service string, old, cur []T, n
 
 // structDiff compares two values of one struct type field by field, naming fields by their
 // yaml tags, descending into nested structs and pointers to them. Fields tagged "-" and
-// slices of structs (backends, diffed by name) are skipped. Values compare by how they are
+// backends (diffed by name) are skipped. Values compare by how they are
 // written, so a PortRef compares by name: its index follows the ports, diffed on their own.
 func structDiff(prefix string, o, n reflect.Value) []FieldChange {
 	var out []FieldChange
@@ -230,7 +235,7 @@ func structDiff(prefix string, o, n reflect.Value) []FieldChange {
 		}
 		ov, nv := o.Field(i), n.Field(i)
 		switch {
-		case f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.Struct && !isStringer(f.Type):
+		case f.Type == reflect.TypeFor[[]Backend]():
 			continue
 		case f.Type.Kind() == reflect.Pointer && f.Type.Elem().Kind() == reflect.Struct && f.Type != reflect.TypeFor[*yaml.Node]():
 			if ov.IsNil() || nv.IsNil() {
