@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -18,26 +17,19 @@ const maxAgentLine = 1024
 
 // agentChecker connects to the backend's agent and reads one line (HAProxy
 // agent-check; the package documentation lists the words).
-type agentChecker struct {
-	addr   netip.AddrPort
-	source netip.Addr
-}
+type agentChecker struct{ tcpChecker }
 
 func (c *agentChecker) Check(ctx context.Context) Result {
 	start := time.Now()
-	conn, err := dialer(c.source, "tcp").DialContext(ctx, "tcp", c.addr.String())
+	conn, rtt, err := c.connect(ctx)
 	if err != nil {
-		return failed(time.Since(start), fmt.Errorf("agent %s: %w", c.addr, err), "cannot connect to agent")
+		return failed(rtt, fmt.Errorf("agent %s: %w", c.addr, err), "cannot connect to agent")
 	}
 	defer conn.Close()
-	if deadline, ok := ctx.Deadline(); ok {
-		conn.SetDeadline(deadline)
-	}
-	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Now()) })
-	defer stop()
+	defer deadlineFrom(ctx, conn)()
 	r := bufio.NewReaderSize(conn, maxAgentLine)
 	line, err := r.ReadSlice('\n')
-	rtt := time.Since(start)
+	rtt = time.Since(start)
 	// An agent may close instead of sending a newline.
 	if err != nil && !(errors.Is(err, io.EOF) && len(line) > 0) {
 		return failed(rtt, fmt.Errorf("agent %s: reading reply: %w", c.addr, err), "no reply from agent")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"time"
 )
 
 // Checker runs one probe. It returns when the probe has an answer or ctx is
@@ -42,7 +43,7 @@ func New(spec Spec, target Target) (Checker, error) {
 		if port == 0 {
 			port = checkAddr(spec, target).Port()
 		}
-		c = &agentChecker{addr: netip.AddrPortFrom(target.Addr, port), source: spec.Source}
+		c = &agentChecker{tcpChecker{addr: netip.AddrPortFrom(target.Addr, port), source: spec.Source}}
 	case None:
 		c = noneChecker{}
 	default:
@@ -80,4 +81,13 @@ func dialer(source netip.Addr, network string) *net.Dialer {
 		d.LocalAddr = net.TCPAddrFromAddrPort(netip.AddrPortFrom(source, 0))
 	}
 	return d
+}
+
+// deadlineFrom makes conn's reads and writes give up when ctx does; call the
+// returned function when done with conn.
+func deadlineFrom(ctx context.Context, conn net.Conn) (stop func() bool) {
+	if deadline, ok := ctx.Deadline(); ok {
+		conn.SetDeadline(deadline)
+	}
+	return context.AfterFunc(ctx, func() { conn.SetDeadline(time.Now()) })
 }

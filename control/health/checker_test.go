@@ -76,13 +76,9 @@ func wantDown(t *testing.T, res Result, target error, detail string) {
 }
 
 func TestTCP(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	addr := serveTCP(t, "127.0.0.1:0", func(net.Conn) {})
 	spec := Spec{Kind: TCP}
-	res := check(t, spec, targetAt(t, l.Addr().String()))
+	res := check(t, spec, targetAt(t, addr))
 	wantUp(t, res)
 	if res.RTT <= 0 {
 		t.Errorf("RTT %v, want > 0", res.RTT)
@@ -91,7 +87,7 @@ func TestTCP(t *testing.T) {
 
 	// Source address honoured: a source that is not ours fails to bind.
 	spec.Source = netip.MustParseAddr("198.18.255.1")
-	wantDown(t, check(t, spec, targetAt(t, l.Addr().String())), nil, "connect failed")
+	wantDown(t, check(t, spec, targetAt(t, addr)), nil, "connect failed")
 }
 
 func TestHTTP(t *testing.T) {
@@ -209,11 +205,11 @@ func TestUDP(t *testing.T) {
 	wantDown(t, check(t, noPayload, closed), ErrUnreachable, "ICMP port unreachable")
 }
 
-// agentServer answers each connection with reply (as is), or holds it open
-// silently if reply is "".
-func agentServer(t *testing.T, reply string) string {
+// serveTCP listens on addr until the test ends and runs handle, then
+// closes, for every connection.
+func serveTCP(t *testing.T, addr string, handle func(net.Conn)) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	l, err := net.Listen("tcp4", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,15 +222,23 @@ func agentServer(t *testing.T, reply string) string {
 			}
 			go func() {
 				defer c.Close()
-				if reply == "" {
-					io.Copy(io.Discard, c)
-					return
-				}
-				io.WriteString(c, reply)
+				handle(c)
 			}()
 		}
 	}()
 	return l.Addr().String()
+}
+
+// agentServer answers each connection with reply (as is), or holds it open
+// silently if reply is "".
+func agentServer(t *testing.T, reply string) string {
+	return serveTCP(t, "127.0.0.1:0", func(c net.Conn) {
+		if reply == "" {
+			io.Copy(io.Discard, c)
+			return
+		}
+		io.WriteString(c, reply)
+	})
 }
 
 func TestAgent(t *testing.T) {

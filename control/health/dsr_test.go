@@ -98,20 +98,7 @@ func newDSRLab(t *testing.T) *dsrLab {
 		}
 		lab.serverMAC = ifc.HardwareAddr
 		// The real server's service listens on every address, the VIP too.
-		l, err := net.Listen("tcp4", fmt.Sprintf("0.0.0.0:%d", labPort))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { l.Close() })
-		go func() {
-			for {
-				c, err := l.Accept()
-				if err != nil {
-					return
-				}
-				c.Close()
-			}
-		}()
+		serveTCP(t, fmt.Sprintf("0.0.0.0:%d", labPort), func(net.Conn) {})
 	})
 	return lab
 }

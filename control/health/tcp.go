@@ -3,6 +3,7 @@ package health
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/netip"
 	"time"
 )
@@ -13,10 +14,15 @@ type tcpChecker struct {
 	source netip.Addr
 }
 
-func (c *tcpChecker) Check(ctx context.Context) Result {
+// connect opens the connection the tcp and agent checks start with.
+func (c *tcpChecker) connect(ctx context.Context) (net.Conn, time.Duration, error) {
 	start := time.Now()
 	conn, err := dialer(c.source, "tcp").DialContext(ctx, "tcp", c.addr.String())
-	rtt := time.Since(start)
+	return conn, time.Since(start), err
+}
+
+func (c *tcpChecker) Check(ctx context.Context) Result {
+	conn, rtt, err := c.connect(ctx)
 	if err != nil {
 		return failed(rtt, fmt.Errorf("tcp connect %s: %w", c.addr, err), "connect failed")
 	}

@@ -27,11 +27,7 @@ func (c *udpChecker) Check(ctx context.Context) Result {
 		return failed(0, fmt.Errorf("udp %s: %w", c.addr, err), "cannot open socket")
 	}
 	defer conn.Close()
-	if deadline, ok := ctx.Deadline(); ok {
-		conn.SetDeadline(deadline)
-	}
-	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Now()) })
-	defer stop()
+	defer deadlineFrom(ctx, conn)()
 	if _, err := conn.Write(c.payload); err != nil {
 		return c.readError(time.Since(start), err)
 	}
