@@ -1,0 +1,103 @@
+package daemon
+
+import (
+	"net/netip"
+	"sync/atomic"
+	"time"
+
+	"tenbin/control/shm"
+)
+
+// ObjCounters are one service's or backend's counters, summed over the lcores.
+type ObjCounters struct {
+	Packets     uint64 `json:"packets"`
+	Bytes       uint64 `json:"bytes"`
+	NewFlows    uint64 `json:"new_flows"`
+	ActiveFlows uint64 `json:"active_flows"` // an estimate: flows in the tables, idle ones included
+}
+
+// Stats are the dataplane's counters at one instant.
+type Stats struct {
+	At       time.Time         `json:"at"`
+	Global   map[string]uint64 `json:"global"`
+	Drops    map[string]uint64 `json:"drops"`
+	Services []ServiceStats    `json:"services"`
+}
+
+// ServiceStats are a service's counters and its backends'.
+type ServiceStats struct {
+	Name string `json:"name"`
+	ObjCounters
+	Backends []BackendStats `json:"backends"`
+}
+
+// BackendStats are one backend's counters.
+type BackendStats struct {
+	Name    string     `json:"name"`
+	Address netip.Addr `json:"address"`
+	Port    uint16     `json:"port"`
+	ObjCounters
+}
+
+// Stats sums the lcores' counters. It does not wait for a publish in progress.
+func (e *Engine) Stats() Stats {
+	res := e.view.Load().result
+	e.regionMu.RLock()
+	defer e.regionMu.RUnlock()
+	return e.reg.stats(res)
+}
+
+func (a *attachedRegion) stats(res *Result) Stats {
+	st := Stats{At: time.Now(), Global: map[string]uint64{}, Drops: map[string]uint64{}}
+	if a.r == nil {
+		return st
+	}
+	n := int(a.r.Header().NLcores)
+	for ci, name := range shm.CounterNames {
+		st.Global[name] = a.sum(n, func(c *shm.LcoreCounters) *uint64 { return &c.Global[ci] })
+	}
+	for di, name := range shm.DropReasonNames {
+		st.Drops[name] = a.sum(n, func(c *shm.LcoreCounters) *uint64 { return &c.Drops[di] })
+	}
+	if res == nil {
+		return st
+	}
+	slots := a.slots.Load()
+	for _, s := range res.Services {
+		ss := ServiceStats{Name: s.Name}
+		if si, ok := slots.services[s.Name]; ok {
+			ss.ObjCounters = a.obj(n, func(c *shm.LcoreCounters) *[shm.ObjCounterMax]uint64 { return &c.Service[si] })
+		}
+		for _, b := range s.Backends {
+			bs := BackendStats{Name: b.Name, Address: b.Address, Port: b.Port}
+			if bi, ok := slots.backends[BackendKey{s.Name, b.Name}]; ok {
+				bs.ObjCounters = a.obj(n, func(c *shm.LcoreCounters) *[shm.ObjCounterMax]uint64 { return &c.Backend[bi] })
+			}
+			ss.Backends = append(ss.Backends, bs)
+		}
+		st.Services = append(st.Services, ss)
+	}
+	return st
+}
+
+// sum adds one counter over n lcores. Each lcore is its counter's only writer; an atomic
+// load sees a whole value.
+func (a *attachedRegion) sum(n int, field func(*shm.LcoreCounters) *uint64) uint64 {
+	var total uint64
+	for i := range n {
+		total += atomic.LoadUint64(field(a.r.Counters(i)))
+	}
+	return total
+}
+
+func (a *attachedRegion) obj(n int, row func(*shm.LcoreCounters) *[shm.ObjCounterMax]uint64) ObjCounters {
+	var o ObjCounters
+	for i := range n {
+		r := row(a.r.Counters(i))
+		o.Packets += atomic.LoadUint64(&r[shm.ObjPkts])
+		o.Bytes += atomic.LoadUint64(&r[shm.ObjBytes])
+		o.NewFlows += atomic.LoadUint64(&r[shm.ObjNewFlows])
+		o.ActiveFlows += atomic.LoadUint64(&r[shm.ObjActiveFlows])
+	}
+	return o
+}
