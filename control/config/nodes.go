@@ -194,7 +194,8 @@ func (p *parser) mapping(n *yaml.Node, what string, known ...string) fields {
 }
 
 // mergeSources flattens the value of a << key (one mapping or a list of them) into pairs.
-func (p *parser) mergeSources(v *yaml.Node, what string) []field {
+// visiting guards against a mapping that merges itself through an alias.
+func (p *parser) mergeSources(v *yaml.Node, what string, visiting ...*yaml.Node) []field {
 	v = resolve(v)
 	sources := []*yaml.Node{v}
 	if v.Kind == yaml.SequenceNode {
@@ -207,9 +208,13 @@ func (p *parser) mergeSources(v *yaml.Node, what string) []field {
 			p.errorf(src, "<< %s must merge a mapping, got %s", in(what), describe(src))
 			continue
 		}
+		if slices.Contains(visiting, src) {
+			p.errorf(src, "<< %s merges a mapping into itself", in(what))
+			continue
+		}
 		for i := 0; i+1 < len(src.Content); i += 2 {
 			if src.Content[i].Tag == "!!merge" {
-				out = append(out, p.mergeSources(src.Content[i+1], what)...)
+				out = append(out, p.mergeSources(src.Content[i+1], what, append(visiting, src)...)...)
 				continue
 			}
 			out = append(out, field{src.Content[i], src.Content[i+1]})

@@ -6,6 +6,9 @@ import (
 	"io/fs"
 	"net"
 	"net/netip"
+	"os"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -507,5 +510,22 @@ func TestMACParsing(t *testing.T) {
 	}
 	if got := cfg.Services[0].Backends[0].MAC; got.String() != (net.HardwareAddr{2, 0, 0, 0, 0, 10}).String() {
 		t.Errorf("mac = %v", got)
+	}
+}
+
+// configs/tenbin.yaml is the reference: every key the parser knows must be documented there.
+func TestExampleDocumentsEveryKey(t *testing.T) {
+	data, err := os.ReadFile("../../configs/tenbin.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := slices.Concat(serviceKeys, backendKeys, checkKeys, []string{
+		"dataplane", "shm", "ports", "ipv4", "ipv6", "gateway4", "gateway6", "vlan", "api", "socket",
+		"metrics", "listen", "local_pools", "addresses", "tcp_established", "tcp_syn", "tcp_fin", "udp", "proxy",
+	})
+	for _, k := range keys {
+		if !regexp.MustCompile(`(?m)^[ #-]*` + k + `:`).Match(data) {
+			t.Errorf("configs/tenbin.yaml does not document %q", k)
+		}
 	}
 }
