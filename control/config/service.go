@@ -71,7 +71,7 @@ func (p *parser) acrossServices(svcs []Service, at []serviceAt) {
 				names[s.Name] = n
 			}
 		}
-		if !s.VIP.IsValid() || !at[i].fs.has("port") {
+		if !s.VIP.IsValid() || !p.good(at[i].fs, "port") {
 			continue
 		}
 		vipNode := resolve(at[i].fs.value("vip"))
