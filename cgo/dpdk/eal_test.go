@@ -44,10 +44,10 @@ func TestEALArgs(t *testing.T) {
 
 func TestHasLogLevel(t *testing.T) {
 	for args, want := range map[string]bool{
-		"prog -l 0":                       false,
-		"prog --log-level=debug":          true,
-		"prog --log-level 8":              true,
-		"prog -- --log-level=debug":       false,
+		"prog -l 0":                         false,
+		"prog --log-level=debug":            true,
+		"prog --log-level 8":                true,
+		"prog -- --log-level=debug":         false,
 		"prog --vdev net_null0 --in-memory": false,
 	} {
 		if got := hasLogLevel(strings.Fields(args)); got != want {

@@ -38,8 +38,11 @@ var (
 // Error reads like "rte_eth_dev_get_port_by_name net_x0: No such device",
 // the text being DPDK's rte_strerror.
 func (e *Error) Error() string {
-	return fmt.Sprintf("%s: %s", e.Op, C.GoString(C.rte_strerror(C.int(e.Errno))))
+	return fmt.Sprintf("%s: %s", e.Op, strerror(e.Errno))
 }
+
+// strerror is DPDK's text for an errno, its own errnos included.
+func strerror(errno int) string { return C.GoString(C.rte_strerror(C.int(errno))) }
 
 // Unwrap exposes the errno as a syscall.Errno, so errors.Is and errors.As
 // work with the standard errno values.

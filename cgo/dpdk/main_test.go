@@ -26,9 +26,9 @@ func testEALArgs() EALArgs {
 		NoTelemetry: true,
 		// --in-memory refuses --no-huge (which implies legacy memory);
 		// --no-shconf keeps the config out of the runtime directory.
-		Extra: []string{"--no-shconf"},
-		Vdevs:       []string{"net_null0"},
-		FilePrefix:  fmt.Sprintf("tenbin-dpdk-test-%d", os.Getpid()),
+		Extra:      []string{"--no-shconf"},
+		Vdevs:      []string{"net_null0"},
+		FilePrefix: fmt.Sprintf("tenbin-dpdk-test-%d", os.Getpid()),
 	}
 }
 

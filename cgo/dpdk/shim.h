@@ -48,6 +48,12 @@ struct tb_link {
 int tb_eth_link(uint16_t port, struct tb_link *link);
 int tb_eth_socket_id(uint16_t port, int *socket);
 
+/* ringpair_shim.c */
+int tb_ring_port(const char *port_name, const char *rx_ring,
+		 const char *tx_ring, unsigned int socket);
+int tb_ring_create(const char *name, unsigned int size, int socket);
+void tb_ring_free_by_name(const char *name);
+
 /* burst_shim.c: copies between Go byte slices and mbufs, for tests only. */
 uint16_t tb_rx_burst(uint16_t port, uint16_t queue, struct rte_mbuf **pkts,
 		     uint16_t n);
