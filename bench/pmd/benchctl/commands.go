@@ -1,0 +1,326 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+	"unsafe"
+
+	"github.com/spf13/cobra"
+
+	"tenbin/bench/report/record"
+	"tenbin/control/shm"
+)
+
+func init() {
+	rootCmd.AddCommand(testpmdCmd(), rateCmd(), publishCmd(), churnCmd(), lostCmd(), memoryCmd(), recordCmd())
+}
+
+// skipStartup drops the samples before the first non-zero one (testpmd's first period
+// often ends before forwarding starts), then skip more for warm-up.
+func skipStartup(v []float64, skip int) []float64 {
+	for len(v) > 0 && v[0] == 0 {
+		v = v[1:]
+	}
+	return v[min(skip, len(v)):]
+}
+
+func mpps(pps []float64) []float64 {
+	out := make([]float64, len(pps))
+	for i, v := range pps {
+		out[i] = v / 1e6
+	}
+	return out
+}
+
+func testpmdCmd() *cobra.Command {
+	var rf recordFlags
+	var port, skip int
+	var dir string
+	c := &cobra.Command{
+		Use:   "testpmd LOG",
+		Short: "record the median Mpps of one port of a testpmd log (--stats-period output)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			f, err := os.Open(args[0])
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			ports := ParseTestpmdStats(f)
+			p, ok := ports[port]
+			if !ok {
+				return rf.emit(record.Record{NotMeasured: fmt.Sprintf("testpmd printed no statistics for port %d (see %s)", port, args[0])})
+			}
+			pps := p.TxPPS
+			if dir == "rx" {
+				pps = p.RxPPS
+			}
+			s := mpps(skipStartup(pps, skip))
+			if len(s) == 0 {
+				return rf.emit(record.Record{NotMeasured: fmt.Sprintf("port %d never forwarded (see %s)", port, args[0])})
+			}
+			return rf.emit(record.Record{Value: record.Median(s), Unit: "Mpps", Samples: s})
+		},
+	}
+	rf.register(c)
+	c.Flags().IntVar(&port, "port", 1, "testpmd port")
+	c.Flags().StringVar(&dir, "dir", "tx", "tx or rx")
+	c.Flags().IntVar(&skip, "skip", 1, "warm-up samples to drop after the first non-zero one")
+	return c
+}
+
+func rateCmd() *cobra.Command {
+	var rf recordFlags
+	var path string
+	var seconds, skip int
+	var wait time.Duration
+	c := &cobra.Command{
+		Use:   "rate",
+		Short: "record a running dataplane's tx Mpps from its region counters, once a second",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, cancel := context.WithTimeout(cmd.Context(), wait)
+			defer cancel()
+			r, err := WaitDataplane(ctx, path)
+			if err != nil {
+				return rf.emit(record.Record{NotMeasured: err.Error()})
+			}
+			defer r.Close()
+			if err := WaitTraffic(ctx, r); err != nil {
+				return rf.emit(record.Record{NotMeasured: err.Error()})
+			}
+			tx, rx, first, last, err := Rates(cmd.Context(), r, seconds+skip, time.Second)
+			if err != nil {
+				return err
+			}
+			tx, rx = tx[min(skip, len(tx)):], rx[min(skip, len(rx)):]
+			drops := map[string]uint64{}
+			for k, v := range last.Drops {
+				if d := v - first.Drops[k]; d > 0 {
+					drops[k] = d
+				}
+			}
+			return rf.emit(record.Record{Value: record.Median(tx), Unit: "Mpps", Samples: tx,
+				Extra: map[string]any{"rx_mpps": record.Median(rx), "drops": drops}})
+		},
+	}
+	rf.register(c)
+	c.Flags().StringVar(&path, "shm", "", "region path")
+	c.Flags().IntVar(&seconds, "seconds", 5, "measured one-second intervals")
+	c.Flags().IntVar(&skip, "skip", 1, "warm-up intervals not counted")
+	c.Flags().DurationVar(&wait, "wait", 30*time.Second, "how long to wait for the dataplane and its traffic")
+	return c
+}
+
+func serviceFlags(c *cobra.Command, o *ServiceOpts) {
+	c.Flags().StringVar(&o.Mode, "mode", "l2dsr", "l2dsr or l3dsr")
+	c.Flags().StringVar(&o.VIP, "vip", "198.18.0.100", "the VIP (flowgen's)")
+	c.Flags().Uint16Var(&o.Port, "port", 80, "the VIP's port")
+	c.Flags().Uint8Var(&o.Proto, "proto", 6, "IP protocol")
+	c.Flags().IntVar(&o.Backends, "backends", 16, "backends (198.19.0.1.. with static MACs)")
+	c.Flags().Uint8Var(&o.Egress, "egress", 1, "port the backends are behind")
+	c.Flags().IntVar(&o.Ports, "ports", 2, "dataplane ports")
+}
+
+func publishCmd() *cobra.Command {
+	var o ServiceOpts
+	var path string
+	var wait time.Duration
+	c := &cobra.Command{
+		Use:   "publish",
+		Short: "publish the benchmark service into a running dataplane's region",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			d, err := o.Desired(0)
+			if err != nil {
+				return err
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), wait)
+			defer cancel()
+			r, err := WaitDataplane(ctx, path)
+			if err != nil {
+				return err
+			}
+			defer r.Close()
+			gen, err := shm.NewWriter(r).Publish(ctx, d)
+			if err != nil {
+				return fmt.Errorf("publish: %w", err)
+			}
+			fmt.Fprintf(os.Stderr, "benchctl: published generation %d: %s %s:%d, %d backends\n", gen, o.Mode, o.VIP, o.Port, o.Backends)
+			return nil
+		},
+	}
+	serviceFlags(c, &o)
+	c.Flags().StringVar(&path, "shm", "", "region path")
+	c.Flags().DurationVar(&wait, "wait", 30*time.Second, "how long to wait for the dataplane")
+	return c
+}
+
+func churnCmd() *cobra.Command {
+	var rf recordFlags
+	var o ServiceOpts
+	var path, state string
+	var n int
+	var wait time.Duration
+	c := &cobra.Command{
+		Use:   "churn",
+		Short: "publish n times under load (alternating n and n+1 backends); record publish latency",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, cancel := context.WithTimeout(cmd.Context(), wait)
+			defer cancel()
+			r, err := WaitDataplane(ctx, path)
+			if err != nil {
+				return rf.emit(record.Record{NotMeasured: err.Error()})
+			}
+			defer r.Close()
+			res, err := Churn(ctx, r, o, n)
+			if err != nil {
+				return rf.emit(record.Record{NotMeasured: err.Error()})
+			}
+			b, err := json.Marshal(res.Before)
+			if err != nil {
+				return err
+			}
+			if err := os.WriteFile(state, b, 0o644); err != nil {
+				return err
+			}
+			return rf.emit(record.Record{Value: record.Median(res.LatencyUs), Unit: "µs",
+				Extra: map[string]any{"publishes": n, "failed": res.Failed, "p99_us": record.Percentile(res.LatencyUs, 99),
+					"max_us": record.Percentile(res.LatencyUs, 100)}})
+		},
+	}
+	rf.register(c)
+	serviceFlags(c, &o)
+	c.Flags().StringVar(&path, "shm", "", "region path")
+	c.Flags().StringVar(&state, "state", "churn-before.json", "where to keep the counters taken before the publishes (for lost)")
+	c.Flags().IntVar(&n, "publishes", 1000, "publishes")
+	c.Flags().DurationVar(&wait, "wait", 5*time.Minute, "deadline for the whole run")
+	return c
+}
+
+func lostCmd() *cobra.Command {
+	var rf recordFlags
+	var path, state string
+	c := &cobra.Command{
+		Use:   "lost",
+		Short: "after the dataplane stopped: record packets lost since churn's snapshot",
+		RunE: func(_ *cobra.Command, _ []string) error {
+			b, err := os.ReadFile(state)
+			if err != nil {
+				return rf.emit(record.Record{NotMeasured: fmt.Sprintf("no snapshot from churn: %v", err)})
+			}
+			var before Snapshot
+			if err := json.Unmarshal(b, &before); err != nil {
+				return err
+			}
+			r, err := shm.Open(path)
+			if err != nil {
+				return rf.emit(record.Record{NotMeasured: err.Error()})
+			}
+			defer r.Close()
+			l := Lost(before, TakeSnapshot(r))
+			return rf.emit(record.Record{Value: float64(l.Lost), Unit: "packets", Extra: map[string]any{
+				"rx": l.Rx, "tx": l.Tx, "kernel": l.Kernel, "drops": l.Drops, "unaccounted": l.Unaccounted}})
+		},
+	}
+	rf.register(c)
+	c.Flags().StringVar(&path, "shm", "", "region path")
+	c.Flags().StringVar(&state, "state", "churn-before.json", "churn's snapshot")
+	return c
+}
+
+func memoryCmd() *cobra.Command {
+	var rf recordFlags
+	var path string
+	var pid int
+	c := &cobra.Command{
+		Use:   "memory",
+		Short: "record a dataplane's RSS, its region's size and the flows in its tables",
+		RunE: func(_ *cobra.Command, _ []string) error {
+			rss, err := procStatus(pid)
+			if err != nil {
+				return rf.emit(record.Record{NotMeasured: err.Error()})
+			}
+			r, err := shm.Open(path)
+			if err != nil {
+				return rf.emit(record.Record{NotMeasured: err.Error()})
+			}
+			defer r.Close()
+			h := r.Header()
+			flows := 0
+			for i := 0; i < int(h.NLcores); i++ {
+				for _, f := range r.Flows(i) {
+					if f.Family != 0 {
+						flows++
+					}
+				}
+			}
+			return rf.emit(record.Record{Value: float64(rss["VmRSS"]) / 1024, Unit: "MiB", Extra: map[string]any{
+				"rss_shmem_mib": float64(rss["RssShmem"]) / 1024, "rss_anon_mib": float64(rss["RssAnon"]) / 1024,
+				"region_mib": float64(h.TotalSize) / (1 << 20), "flow_entries": h.FlowEntries * h.NLcores,
+				"flows_in_table": flows, "bytes_per_flow": unsafe.Sizeof(shm.Flow{})}})
+		},
+	}
+	rf.register(c)
+	c.Flags().StringVar(&path, "shm", "", "region path")
+	c.Flags().IntVar(&pid, "pid", 0, "dataplane pid")
+	return c
+}
+
+// procStatus returns the kB fields of /proc/PID/status (VmRSS, RssAnon, RssShmem, ...).
+func procStatus(pid int) (map[string]uint64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]uint64{}
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		f := strings.Fields(v)
+		if !ok || len(f) != 2 || f[1] != "kB" {
+			continue
+		}
+		if n, err := strconv.ParseUint(f[0], 10, 64); err == nil {
+			out[k] = n
+		}
+	}
+	return out, nil
+}
+
+func recordCmd() *cobra.Command {
+	var rf recordFlags
+	var value float64
+	var unit, notMeasured string
+	var extra []string
+	c := &cobra.Command{
+		Use:   "record",
+		Short: "write one record from the shell (a figure, or --not-measured REASON)",
+		RunE: func(_ *cobra.Command, _ []string) error {
+			r := record.Record{Value: value, Unit: unit, NotMeasured: notMeasured}
+			for _, kv := range extra {
+				k, v, ok := strings.Cut(kv, "=")
+				if !ok {
+					return fmt.Errorf("%w: --extra %q, want key=value", errUsage, kv)
+				}
+				if r.Extra == nil {
+					r.Extra = map[string]any{}
+				}
+				if f, err := strconv.ParseFloat(v, 64); err == nil {
+					r.Extra[k] = f
+				} else {
+					r.Extra[k] = v
+				}
+			}
+			return rf.emit(r)
+		},
+	}
+	rf.register(c)
+	c.Flags().Float64Var(&value, "value", 0, "the figure")
+	c.Flags().StringVar(&unit, "unit", "", "its unit")
+	c.Flags().StringVar(&notMeasured, "not-measured", "", "why there is no figure")
+	c.Flags().StringArrayVar(&extra, "extra", nil, "key=value to keep beside the figure (repeatable)")
+	return c
+}
