@@ -40,7 +40,7 @@ func Parse(name string, data []byte) (*Config, error) {
 
 var (
 	portNameRE    = regexp.MustCompile(`^[a-z0-9_-]{1,15}$`)
-	serviceNameRE = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,63}$`)
+	serviceNameRE = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,31}$`) // the shared region holds 31 bytes and a NUL
 	yamlLineRE    = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 )
 

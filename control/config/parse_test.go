@@ -361,7 +361,7 @@ metrics:
     backends: {name: rs1}
 `),
 		want: []string{
-			`t.yaml:5:11: name "my web" must match [a-zA-Z0-9_.-]{1,63}`,
+			`t.yaml:5:11: name "my web" must match [a-zA-Z0-9_.-]{1,31}`,
 			`t.yaml:7:11: port must be an integer, got "http"`,
 			`t.yaml:8:11: mode "L2DSR" is not one of l2dsr|l3dsr|nat|fnat; did you mean "l2dsr"?`,
 			`t.yaml:9:16: icmp_echo must be true or false, got "yes"`,
