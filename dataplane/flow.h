@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * flow.h — the per-lcore flow table in the shared region.
+ *
+ * n_entries / 4 buckets of 4 ways, one 64-byte entry per way, no pointers, so the table
+ * survives a dataplane restart. A packet's bucket is sig & bucket_mask; a way matches when
+ * its signature and then its full key (addresses, ports, protocol, family) are equal.
+ * Expiry is lazy (an expired way is free for insertion) plus an incremental sweeper that
+ * visits a few buckets per poll from a cursor kept in the table header: never a full scan.
+ */
+#ifndef TENBIN_FLOW_H
+#define TENBIN_FLOW_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <rte_hash_crc.h>
+
+#include "dataplane.h"
+
+/* tenbin_flow.state: the client-to-server half of TCP, which is all DSR lets us see
+ * (the IPVS "one-direction" state table). */
+enum tenbin_flow_state {
+	TENBIN_FS_NONE = 0,
+	TENBIN_FS_SYN  = 1, /* SYN seen, no ACK yet */
+	TENBIN_FS_EST  = 2, /* ACK seen */
+	TENBIN_FS_FIN  = 3, /* FIN or RST seen */
+	TENBIN_FS_UDP  = 4,
+};
+
+/* The key as it lies in struct tenbin_flow from src to family, so one memcmp compares it. */
+struct tenbin_flow_key {
+	uint8_t  src[16];
+	uint8_t  dst[16];
+	uint16_t sport_be;
+	uint16_t dport_be;
+	uint8_t  proto;
+	uint8_t  family;
+};
+
+#define TENBIN_FLOW_KEY_LEN (offsetof(struct tenbin_flow_key, family) + 1)
+_Static_assert(offsetof(struct tenbin_flow, family) - offsetof(struct tenbin_flow, src) + 1 ==
+	       TENBIN_FLOW_KEY_LEN, "flow key mirrors struct tenbin_flow");
+
+/* Defaults when a service leaves a timeout at 0 (IPVS's). */
+#define TENBIN_TMO_DEFAULT_SYN 60u
+#define TENBIN_TMO_DEFAULT_EST 900u
+#define TENBIN_TMO_DEFAULT_FIN 120u
+#define TENBIN_TMO_DEFAULT_UDP 300u
+
+/* Flow signature: CRC32-C over the whole key; never 0 (0 marks an empty way). */
+static inline uint32_t tenbin_flow_sig(const struct tenbin_flow_key *k)
+{
+	uint64_t a[4];
+	uint32_t tail, h;
+
+	memcpy(a, k->src, 32);
+	memcpy(&tail, &k->sport_be, 4);
+	h = rte_hash_crc_8byte(a[0], 0x9e3779b9u);
+	h = rte_hash_crc_8byte(a[1], h);
+	h = rte_hash_crc_8byte(a[2], h);
+	h = rte_hash_crc_8byte(a[3], h);
+	h = rte_hash_crc_4byte(tail, h);
+	h = rte_hash_crc_2byte((uint16_t)(k->proto | k->family << 8), h);
+	return h | (h == 0);
+}
+
+static inline int tenbin_flow_expired(const struct tenbin_flow *e, uint32_t now32)
+{
+	/* signed difference: valid while timeouts stay far below 2^31 ms */
+	return (int32_t)(now32 - e->expires_ms) >= 0;
+}
+
+static inline struct tenbin_flow *tenbin_flow_bucket(const struct tenbin_worker *w, uint32_t sig)
+{
+	return &w->flows[(size_t)(sig & w->bucket_mask) * TENBIN_FLOW_BUCKET_WAYS];
+}
+
+/* Finds the live entry for k. When there is none, *freeway is an empty or expired way of
+ * the bucket for an insertion, or NULL when all four ways hold live flows. */
+static inline struct tenbin_flow *
+tenbin_flow_find(struct tenbin_worker *w, const struct tenbin_flow_key *k, uint32_t sig,
+		 struct tenbin_flow **freeway)
+{
+	struct tenbin_flow *b = tenbin_flow_bucket(w, sig);
+	struct tenbin_flow *fw = NULL;
+	int i;
+
+	for (i = 0; i < TENBIN_FLOW_BUCKET_WAYS; i++) {
+		struct tenbin_flow *e = &b[i];
+
+		if (e->sig == 0 || tenbin_flow_expired(e, w->now32)) {
+			if (fw == NULL)
+				fw = e;
+			continue;
+		}
+		if (e->sig == sig && memcmp(e->src, k, TENBIN_FLOW_KEY_LEN) == 0)
+			return e;
+	}
+	*freeway = fw;
+	return NULL;
+}
+
+/* Read-only lookup in another lcore's table (for ICMP errors that RSS delivered to us).
+ * The owner may be writing the entry; a torn read at worst steers one ICMP error wrong. */
+const struct tenbin_flow *tenbin_flow_find_any(const struct tenbin_worker *w,
+					       const struct tenbin_flow_key *k, uint32_t sig);
+
+/* Frees an entry and keeps the backend's active-flow count. */
+static inline void tenbin_flow_release(struct tenbin_worker *w, struct tenbin_flow *e)
+{
+	if (e->backend < TENBIN_MAX_BACKENDS)
+		w->ctr->backend[e->backend][TENBIN_OBJ_ACTIVE_FLOWS]--;
+	e->sig = 0;
+}
+
+/* Milliseconds a flow in state st may stay idle under service s. */
+static inline uint32_t tenbin_flow_timeout_ms(const struct tenbin_service *s, uint8_t st)
+{
+	static const uint32_t def[TENBIN_TMO_MAX] = {
+		TENBIN_TMO_DEFAULT_SYN, TENBIN_TMO_DEFAULT_EST, TENBIN_TMO_DEFAULT_FIN, TENBIN_TMO_DEFAULT_UDP,
+	};
+	unsigned c;
+	uint32_t t;
+
+	switch (st) {
+	case TENBIN_FS_SYN: c = TENBIN_TMO_TCP_SYN; break;
+	case TENBIN_FS_FIN: c = TENBIN_TMO_TCP_FIN; break;
+	case TENBIN_FS_UDP: c = TENBIN_TMO_UDP; break;
+	default:            c = TENBIN_TMO_TCP_EST; break;
+	}
+	t = s->timeout_s[c] ? s->timeout_s[c] : def[c];
+	if (t > 86400u * 20) /* keep the signed 32-bit ms clock comparison valid */
+		t = 86400u * 20;
+	return t * 1000u;
+}
+
+/* Next TCP state from the flags of a client packet. */
+static inline uint8_t tenbin_tcp_next_state(uint8_t st, uint8_t flags)
+{
+	if (flags & (0x01 | 0x04)) /* FIN, RST */
+		return TENBIN_FS_FIN;
+	if (flags & 0x02) /* SYN: a new attempt, also on a reused port */
+		return (flags & 0x10) ? st : TENBIN_FS_SYN;
+	if (flags & 0x10) /* ACK */
+		return st == TENBIN_FS_FIN ? st : TENBIN_FS_EST;
+	return st == TENBIN_FS_NONE ? TENBIN_FS_EST : st;
+}
+
+#endif /* TENBIN_FLOW_H */

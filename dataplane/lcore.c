@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * lcore.c — the poll loop, written the l3fwd way: rx burst, prefetch ahead, process, buffer
+ * tx per port, flush full buffers at once and the rest on a TSC timer, free what a port
+ * refused. Idle lcores back off (pause, then sleep up to ~100 µs) so a 2-core machine is
+ * not starved. Nothing here allocates (except frames for neighbour requests, from the
+ * mempool), locks or logs.
+ */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_pause.h>
+#include <rte_prefetch.h>
+
+#include "lcore.h"
+
+#define TX_DRAIN_US      100   /* flush partly filled tx buffers this often */
+#define IDLE_SPIN_POLLS  64    /* empty polls before we start pausing */
+#define IDLE_PAUSE_POLLS 1024  /* empty polls before we start sleeping */
+#define SLEEP_MIN_NS     1000
+#define SLEEP_MAX_NS     100000
+#define SWEEP_BUSY       1     /* flow buckets the sweeper visits per busy poll */
+#define SWEEP_IDLE       64    /* ... and per idle poll */
+#define CLOCK_RESYNC_MS  1000  /* re-read CLOCK_MONOTONIC this often; TSC in between */
+
+void tenbin_mbuf_burst(struct tenbin_worker *w, struct rte_mbuf **m, uint16_t n,
+		       struct tenbin_tx_buffers *tx, struct rte_mbuf **drop, uint16_t *n_drop)
+{
+	uint16_t i, nd = *n_drop;
+
+	for (i = 0; i < n && i < TENBIN_PREFETCH; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(m[i], void *));
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *mb = m[i];
+		struct tenbin_pkt p;
+
+		if (i + TENBIN_PREFETCH < n)
+			rte_prefetch0(rte_pktmbuf_mtod(m[i + TENBIN_PREFETCH], void *));
+		p.buf = mb->buf_addr;
+		p.off = mb->data_off;
+		/* Headers are parsed from the first segment; with a 2 KiB data room and a
+		 * 1500-byte MTU every frame is one segment. */
+		p.len = mb->data_len;
+		p.cap = mb->buf_len;
+		p.in_port = (uint8_t)mb->port;
+		p.flags = (mb->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_GOOD ?
+			  TENBIN_PKT_IP_CSUM_GOOD : 0;
+		if (tenbin_process(w, &p) == TENBIN_V_TX) {
+			mb->pkt_len = (uint32_t)(mb->pkt_len - mb->data_len + p.len);
+			mb->data_off = p.off;
+			mb->data_len = p.len;
+			tx->pkts[p.out_port][tx->n[p.out_port]++] = mb;
+		} else {
+			drop[nd++] = mb;
+		}
+	}
+	*n_drop = nd;
+}
+
+/* Sends what port holds; what the port refuses is freed and counted (tx_full), and taken
+ * back out of tx_pkts, where tenbin_process counted it. */
+static void tx_flush(struct tenbin_worker *w, const struct tenbin_lcore_conf *conf,
+		     struct tenbin_tx_buffers *tx, uint16_t port)
+{
+	uint16_t n = tx->n[port], sent, i;
+	uint64_t *g = w->ctr->global;
+
+	if (n == 0)
+		return;
+	tx->n[port] = 0;
+	if (conf->tx_queue[port] == TENBIN_NO_QUEUE)
+		sent = 0;
+	else
+		sent = rte_eth_tx_burst(port, conf->tx_queue[port], tx->pkts[port], n);
+	for (i = sent; i < n; i++) {
+		g[TENBIN_CTR_TX_PKTS]--;
+		g[TENBIN_CTR_TX_BYTES] -= tx->pkts[port][i]->pkt_len;
+		g[TENBIN_CTR_TX_FULL]++;
+		w->ctr->drops[TENBIN_DROP_TX_FULL]++;
+	}
+	if (sent < n)
+		rte_pktmbuf_free_bulk(&tx->pkts[port][sent], n - sent);
+}
+
+/* Keeps every buffer below a burst, so the next burst (at most TENBIN_BURST more) fits. */
+static void flush_full(struct tenbin_worker *w, const struct tenbin_lcore_conf *conf,
+		       struct tenbin_tx_buffers *tx)
+{
+	uint16_t port;
+
+	for (port = 0; port < TENBIN_MAX_PORTS; port++)
+		if (tx->n[port] >= TENBIN_BURST)
+			tx_flush(w, conf, tx, port);
+}
+
+/* Slot 0 writes due ARP requests and neighbour solicitations into fresh mbufs. */
+static void neigh_requests(struct tenbin_worker *w, const struct tenbin_lcore_conf *conf,
+			   struct tenbin_tx_buffers *tx)
+{
+	int budget = TENBIN_BURST; /* at most a burst per poll; the round continues next poll */
+
+	while (budget-- > 0) {
+		struct rte_mbuf *m = rte_pktmbuf_alloc(conf->mempool);
+		uint16_t len;
+		uint8_t port;
+
+		if (m == NULL)
+			return;
+		len = tenbin_neigh_request(w, rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_tailroom(m), &port);
+		if (len == 0 || port >= TENBIN_MAX_PORTS || tx->n[port] >= TENBIN_TX_BUF) {
+			rte_pktmbuf_free(m);
+			return;
+		}
+		m->data_len = len;
+		m->pkt_len = len;
+		tx->pkts[port][tx->n[port]++] = m;
+	}
+}
+
+int tenbin_lcore_main(void *arg)
+{
+	struct tenbin_lcore_conf *conf = arg;
+	const uint64_t tsc_hz = rte_get_tsc_hz();
+	const uint64_t drain_tsc = (tsc_hz + 999999) / 1000000 * TX_DRAIN_US;
+	const uint64_t tsc_per_ms = tsc_hz / 1000 ? tsc_hz / 1000 : 1;
+	struct tenbin_worker w;
+	struct tenbin_tx_buffers tx;
+	struct rte_mbuf *pkts[TENBIN_BURST];
+	struct rte_mbuf *drop[TENBIN_BURST];
+	uint64_t prev_tsc, sync_tsc, sync_ms, idle = 0;
+	long sleep_ns = SLEEP_MIN_NS;
+	int r;
+
+	r = tenbin_worker_init(&w, conf->region, conf->slot);
+	if (r != 0 || conf->n_rx > TENBIN_LCORE_MAX_RX) {
+		conf->result = r ? r : -EINVAL;
+		return conf->result;
+	}
+	memset(&tx, 0, sizeof(tx));
+	w.state->lcore_id = rte_lcore_id();
+	/* Release: the state above is in place before anyone sees this lcore online. */
+	__atomic_store_n(&w.state->online, 1, __ATOMIC_RELEASE);
+	prev_tsc = sync_tsc = rte_rdtsc();
+	sync_ms = tenbin_now_ms();
+
+	/* Relaxed: stop is a plain request flag; nothing is published along with it. */
+	while (!__atomic_load_n(&conf->stop, __ATOMIC_RELAXED)) {
+		uint64_t now_tsc = rte_rdtsc();
+		uint16_t q, nb = 0;
+
+		if (now_tsc - sync_tsc >= CLOCK_RESYNC_MS * tsc_per_ms) {
+			sync_tsc = now_tsc;
+			sync_ms = tenbin_now_ms();
+		}
+		tenbin_worker_begin(&w, sync_ms + (now_tsc - sync_tsc) / tsc_per_ms);
+
+		for (q = 0; q < conf->n_rx; q++) {
+			uint16_t n = rte_eth_rx_burst(conf->rx_port[q], conf->rx_queue[q], pkts, TENBIN_BURST);
+			uint16_t nd = 0;
+
+			if (n == 0)
+				continue;
+			nb += n;
+			tenbin_mbuf_burst(&w, pkts, n, &tx, drop, &nd);
+			if (nd)
+				rte_pktmbuf_free_bulk(drop, nd);
+			flush_full(&w, conf, &tx);
+		}
+		if (w.slot == 0 && conf->mempool != NULL) {
+			neigh_requests(&w, conf, &tx);
+			flush_full(&w, conf, &tx);
+		}
+		if (now_tsc - prev_tsc >= drain_tsc) {
+			uint16_t port;
+
+			for (port = 0; port < TENBIN_MAX_PORTS; port++)
+				tx_flush(&w, conf, &tx, port);
+			prev_tsc = now_tsc;
+		}
+
+		if (nb != 0) {
+			tenbin_flow_sweep(&w, SWEEP_BUSY);
+			w.state->busy_polls++;
+			idle = 0;
+			sleep_ns = SLEEP_MIN_NS;
+			continue;
+		}
+		w.state->idle_polls++;
+		tenbin_flow_sweep(&w, SWEEP_IDLE);
+		if (++idle < IDLE_SPIN_POLLS)
+			continue;
+		if (idle < IDLE_PAUSE_POLLS) {
+			rte_pause();
+			continue;
+		}
+		{
+			struct timespec ts = { 0, sleep_ns };
+			uint16_t port;
+
+			for (port = 0; port < TENBIN_MAX_PORTS; port++)
+				tx_flush(&w, conf, &tx, port);
+			nanosleep(&ts, NULL);
+			w.state->sleeps++;
+			if (sleep_ns < SLEEP_MAX_NS)
+				sleep_ns = sleep_ns * 2 > SLEEP_MAX_NS ? SLEEP_MAX_NS : sleep_ns * 2;
+		}
+	}
+	{
+		uint16_t port;
+
+		for (port = 0; port < TENBIN_MAX_PORTS; port++)
+			tx_flush(&w, conf, &tx, port);
+	}
+	/* Release: our last counter and flow writes precede the offline mark. */
+	__atomic_store_n(&w.state->online, 0, __ATOMIC_RELEASE);
+	conf->result = 0;
+	return 0;
+}

@@ -1,0 +1,381 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * process.c — tenbin_process: one frame from parse to verdict.
+ *
+ *   parse → ARP / NDP duties → VIP lookup → (ICMP: echo reply or error steering)
+ *         → mode switch → flow table → selection on a miss → rewrite → verdict
+ *
+ * Fragments. A non-first fragment carries no ports, so every fragmented datagram is keyed
+ * and hashed on the 3-tuple (source, destination, protocol), the first fragment included:
+ * the first fragment finds its service by port and creates a flow entry with both ports 0;
+ * later fragments find that entry (and through it the service and backend). A later
+ * fragment that arrives first, or alone, can only match an all-port VIP (port 0); otherwise
+ * it is dropped as `fragment`. The 3-tuple entry is shared by every fragmented datagram
+ * between one client and one VIP address for one protocol: they all go to one backend.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_byteorder.h>
+
+#include "dataplane.h"
+#include "flow.h"
+#include "forward.h"
+#include "icmp.h"
+#include "neigh.h"
+#include "parse.h"
+#include "select.h"
+#include "vip.h"
+
+const char *const tenbin_drop_names[TENBIN_DROP_MAX] = {
+	[TENBIN_DROP_BAD_ETH] = "bad_eth",
+	[TENBIN_DROP_BAD_VLAN] = "bad_vlan",
+	[TENBIN_DROP_BAD_ARP] = "bad_arp",
+	[TENBIN_DROP_BAD_IP_LEN] = "bad_ip_len",
+	[TENBIN_DROP_BAD_IP_VERSION] = "bad_ip_version",
+	[TENBIN_DROP_BAD_IP_CSUM] = "bad_ip_csum",
+	[TENBIN_DROP_BAD_IP_OPTIONS] = "bad_ip_options",
+	[TENBIN_DROP_BAD_IPV6_EXT] = "bad_ipv6_ext",
+	[TENBIN_DROP_BAD_L4] = "bad_l4",
+	[TENBIN_DROP_BAD_ICMP] = "bad_icmp",
+	[TENBIN_DROP_UNSUPPORTED_PROTO] = "unsupported_proto",
+	[TENBIN_DROP_NON_IP] = "non_ip",
+	[TENBIN_DROP_NO_VIP] = "no_vip",
+	[TENBIN_DROP_NO_BACKEND] = "no_backend",
+	[TENBIN_DROP_NO_NEIGH] = "no_neigh",
+	[TENBIN_DROP_TTL_EXCEEDED] = "ttl_exceeded",
+	[TENBIN_DROP_FRAGMENT] = "fragment",
+	[TENBIN_DROP_NO_CONFIG] = "no_config",
+	[TENBIN_DROP_TX_FULL] = "tx_full",
+	[TENBIN_DROP_NAT_NO_PORT] = "nat_no_port",
+	[TENBIN_DROP_NAT_NO_STATE] = "nat_no_state",
+	[TENBIN_DROP_MTU] = "mtu",
+	[TENBIN_DROP_ICMP_ERR_NO_FLOW] = "icmp_err_no_flow",
+	[TENBIN_DROP_NOT_FOR_US] = "not_for_us",
+};
+
+uint64_t tenbin_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+int tenbin_worker_init(struct tenbin_worker *w, void *base, uint32_t slot)
+{
+	struct tenbin_shm_header *hdr = base;
+	uint8_t *b = base;
+
+	if (hdr == NULL || hdr->magic != TENBIN_SHM_MAGIC || hdr->version != TENBIN_SHM_VERSION ||
+	    slot >= hdr->n_lcores || slot >= TENBIN_MAX_LCORES)
+		return -EINVAL;
+	memset(w, 0, sizeof(*w));
+	w->hdr = hdr;
+	w->base = b;
+	w->slot = slot;
+	w->state = (struct tenbin_lcore_state *)(b + hdr->lcore_states_offset) + slot;
+	w->ctr = (struct tenbin_lcore_counters *)(b + hdr->counters_offset + slot * hdr->counters_size);
+	w->ft = (struct tenbin_flow_table_hdr *)(b + hdr->flows_offset + slot * hdr->flows_size);
+	w->flows = (struct tenbin_flow *)(w->ft + 1);
+	if (w->ft->n_entries != hdr->flow_entries || hdr->flow_entries < TENBIN_FLOW_BUCKET_WAYS)
+		return -EINVAL;
+	w->bucket_mask = hdr->flow_entries / TENBIN_FLOW_BUCKET_WAYS - 1;
+	w->neigh = (struct tenbin_neigh_state *)(b + hdr->neigh_states_offset);
+	w->port_infos = (const struct tenbin_port_info *)(b + hdr->port_infos_offset);
+	w->icmp_tokens = TENBIN_ICMP_BURST;
+	return 0;
+}
+
+void tenbin_worker_begin(struct tenbin_worker *w, uint64_t now_ms)
+{
+	/* Acquire pairs with the control plane's release store of `active` after it filled the
+	 * set: every field of the set we are about to read is visible. Loaded once per burst
+	 * so that a burst never mixes two sets. */
+	uint64_t active = __atomic_load_n(&w->hdr->active, __ATOMIC_ACQUIRE) & 1;
+	const struct tenbin_config_set *cs =
+		(const struct tenbin_config_set *)(w->base + w->hdr->config_offset[active]);
+
+	w->cs = cs->generation != 0 ? cs : NULL; /* generation 0: nothing was ever published */
+	w->lut = TENBIN_CONFIG_LUT(cs);
+	/* Release: our reads of the previous set happen before the control plane sees that we
+	 * moved on and starts rewriting it (quiescent-state report, as in rte_rcu_qsbr). */
+	__atomic_store_n(&w->state->seen_generation, cs->generation, __ATOMIC_RELEASE);
+	/* Relaxed: a heartbeat orders nothing, it only has to be a whole word. */
+	__atomic_store_n(&w->state->heartbeat_ms, now_ms, __ATOMIC_RELAXED);
+	if (now_ms > w->icmp_refill_ms) {
+		uint64_t add = (now_ms - w->icmp_refill_ms) * TENBIN_ICMP_RATE_PER_S / 1000u;
+
+		if (add > 0) {
+			w->icmp_tokens = (uint32_t)(w->icmp_tokens + add > TENBIN_ICMP_BURST ?
+						    TENBIN_ICMP_BURST : w->icmp_tokens + add);
+			w->icmp_refill_ms = now_ms;
+		}
+	}
+	w->now_ms = now_ms;
+	w->now32 = (uint32_t)now_ms;
+}
+
+static void key_from_packet(struct tenbin_flow_key *k, const uint8_t *f, const struct tenbin_hdrs *h)
+{
+	const uint8_t *ip = f + h->l3_off;
+
+	memset(k, 0, sizeof(*k));
+	if (h->family == 4) {
+		memcpy(k->src, ip + 12, 4);
+		memcpy(k->dst, ip + 16, 4);
+	} else {
+		memcpy(k->src, ip + 8, 16);
+		memcpy(k->dst, ip + 24, 16);
+	}
+	if (h->frag == TENBIN_FRAG_NONE) {
+		k->sport_be = h->sport_be;
+		k->dport_be = h->dport_be;
+	}
+	k->proto = h->proto;
+	k->family = h->family;
+}
+
+static uint8_t state_for(const struct tenbin_hdrs *h, uint8_t st)
+{
+	if (h->proto != IPPROTO_TCP)
+		return TENBIN_FS_UDP;
+	if (h->l4_off == 0) /* a later fragment tells nothing about the connection */
+		return st == TENBIN_FS_NONE ? TENBIN_FS_EST : st;
+	return tenbin_tcp_next_state(st, h->tcp_flags);
+}
+
+/* A new flow (or a re-selection) of service svc: picks a backend from the lut. */
+static const struct tenbin_backend *
+pick(struct tenbin_worker *w, uint16_t svc, const struct tenbin_service *s,
+     const struct tenbin_flow_key *k, int stateful, uint16_t *idx)
+{
+	uint32_t hash = tenbin_select_hash(s, k, k->sport_be == 0 && k->dport_be == 0);
+
+	*idx = tenbin_select(w, svc, s, hash, stateful);
+	return tenbin_backend_usable(w->cs, *idx);
+}
+
+/* l2dsr and l3dsr: flow table, selection, rewrite. */
+static int dsr(struct tenbin_worker *w, struct tenbin_pkt *p, const struct tenbin_hdrs *h,
+	       uint16_t svc, const struct tenbin_flow_key *k, uint32_t sig, struct tenbin_flow *e,
+	       struct tenbin_flow *fw)
+{
+	const struct tenbin_config_set *cs = w->cs;
+	const struct tenbin_service *s = &cs->services[svc];
+	struct tenbin_lcore_counters *c = w->ctr;
+	const struct tenbin_backend *be;
+	uint16_t bi;
+	uint32_t rx_len = p->len;
+	int r;
+
+	if (e != NULL) {
+		be = tenbin_backend_usable(cs, e->backend);
+		if (be != NULL && be->incarnation == e->incarnation && e->service == svc) {
+			c->global[TENBIN_CTR_FLOW_HIT]++;
+			bi = e->backend;
+		} else {
+			/* its backend left, or the slot now names another server: choose again */
+			be = pick(w, svc, s, k, 1, &bi);
+			if (be == NULL)
+				return TENBIN_DROP_NO_BACKEND;
+			c->global[TENBIN_CTR_FLOW_RESELECT]++;
+			if (e->backend < TENBIN_MAX_BACKENDS)
+				c->backend[e->backend][TENBIN_OBJ_ACTIVE_FLOWS]--;
+			c->backend[bi][TENBIN_OBJ_ACTIVE_FLOWS]++;
+			e->backend = bi;
+			e->incarnation = be->incarnation;
+			e->service = svc;
+		}
+		e->state = state_for(h, e->state);
+		e->expires_ms = w->now32 + tenbin_flow_timeout_ms(s, e->state);
+	} else {
+		be = pick(w, svc, s, k, fw != NULL, &bi);
+		if (be == NULL)
+			return TENBIN_DROP_NO_BACKEND;
+		if (fw != NULL) {
+			if (fw->sig != 0) { /* an expired flow gives up its way */
+				tenbin_flow_release(w, fw);
+				c->global[TENBIN_CTR_FLOW_EXPIRED]++;
+			}
+			memcpy(fw->src, k, TENBIN_FLOW_KEY_LEN);
+			fw->state = state_for(h, TENBIN_FS_NONE);
+			fw->flags = 0;
+			fw->backend = bi;
+			fw->service = svc;
+			fw->incarnation = be->incarnation;
+			fw->nat_port_be = 0;
+			fw->nat_addr = 0;
+			fw->expires_ms = w->now32 + tenbin_flow_timeout_ms(s, fw->state);
+			fw->sig = sig;
+			c->global[TENBIN_CTR_FLOW_NEW]++;
+			c->service[svc][TENBIN_OBJ_NEW_FLOWS]++;
+			c->backend[bi][TENBIN_OBJ_NEW_FLOWS]++;
+			c->backend[bi][TENBIN_OBJ_ACTIVE_FLOWS]++;
+		} else {
+			c->global[TENBIN_CTR_FLOW_TABLE_FULL]++; /* stateless: Maglev alone decides */
+		}
+	}
+	r = tenbin_forward(w, p, h, s, be, 1);
+	if (r != TENBIN_OK)
+		return r;
+	c->service[svc][TENBIN_OBJ_PKTS]++;
+	c->service[svc][TENBIN_OBJ_BYTES] += rx_len;
+	c->backend[bi][TENBIN_OBJ_PKTS]++;
+	c->backend[bi][TENBIN_OBJ_BYTES] += rx_len;
+	return TENBIN_OK;
+}
+
+static int by_mode(struct tenbin_worker *w, struct tenbin_pkt *p, const struct tenbin_hdrs *h,
+		   uint16_t svc, const struct tenbin_flow_key *k, uint32_t sig, struct tenbin_flow *e,
+		   struct tenbin_flow *fw)
+{
+	switch (w->cs->services[svc].mode) {
+	case TENBIN_MODE_L2DSR:
+	case TENBIN_MODE_L3DSR:
+		return dsr(w, p, h, svc, k, sig, e, fw);
+	case TENBIN_MODE_NAT:
+	case TENBIN_MODE_FNAT:
+		/* The L4-switch issue adds NAT here; until then there is no state to use. */
+		return TENBIN_DROP_NAT_NO_STATE;
+	default:
+		return TENBIN_DROP_NO_BACKEND; /* a zeroed service drops */
+	}
+}
+
+/* TCP/UDP towards a VIP. */
+static int l4(struct tenbin_worker *w, struct tenbin_pkt *p, const struct tenbin_hdrs *h,
+	      const uint8_t *f, const uint8_t addr[16])
+{
+	struct tenbin_flow_key k;
+	struct tenbin_flow *e, *fw = NULL;
+	uint32_t sig;
+	uint16_t svc;
+
+	key_from_packet(&k, f, h);
+	sig = tenbin_flow_sig(&k);
+	if (h->frag == TENBIN_FRAG_LATER) {
+		e = tenbin_flow_find(w, &k, sig, &fw);
+		if (e != NULL && e->service < TENBIN_MAX_SERVICES)
+			return by_mode(w, p, h, e->service, &k, sig, e, fw);
+		svc = tenbin_vip_find(w->cs, addr, h->family, h->proto, 0);
+		if (svc == TENBIN_NO_SERVICE)
+			return TENBIN_DROP_FRAGMENT;
+		return by_mode(w, p, h, svc, &k, sig, e, fw);
+	}
+	svc = tenbin_vip_find_l4(w->cs, addr, h->family, h->proto, rte_be_to_cpu_16(h->dport_be));
+	if (svc == TENBIN_NO_SERVICE)
+		return TENBIN_DROP_NO_VIP;
+	if (w->cs->services[svc].mode > TENBIN_MODE_L3DSR)
+		return by_mode(w, p, h, svc, &k, sig, NULL, NULL);
+	e = tenbin_flow_find(w, &k, sig, &fw);
+	return by_mode(w, p, h, svc, &k, sig, e, fw);
+}
+
+/* ICMP/ICMPv6 towards a VIP: echo, or an error about a flow we forwarded. */
+static int icmp(struct tenbin_worker *w, struct tenbin_pkt *p, const struct tenbin_hdrs *h,
+		const uint8_t *f, const uint8_t addr[16])
+{
+	const struct tenbin_config_set *cs = w->cs;
+	uint16_t svc = tenbin_vip_find(cs, addr, h->family, 0, 0);
+	const struct tenbin_flow *e;
+	const struct tenbin_backend *be;
+	struct tenbin_flow_key k;
+	int r;
+
+	if (svc == TENBIN_NO_SERVICE)
+		return TENBIN_DROP_NO_VIP;
+	if (h->l4_off == 0)
+		return TENBIN_DROP_FRAGMENT; /* nothing we answer comes fragmented */
+	if (h->icmp_type == (h->family == 4 ? 8 : 128)) {
+		if (!(cs->services[svc].flags & TENBIN_SVC_ICMP_ECHO))
+			return TENBIN_DROP_NOT_FOR_US;
+		return tenbin_icmp_echo_reply(w, p, h);
+	}
+	if (!tenbin_icmp_is_error(h->family, h->icmp_type))
+		return TENBIN_DROP_NOT_FOR_US;
+	r = tenbin_icmp_quoted_flow(f, h, &k);
+	if (r != TENBIN_OK)
+		return r;
+	/* RSS spreads ICMP errors by their outer addresses, so the flow may live on another
+	 * lcore: look in ours, then read the others'. */
+	{
+		uint32_t sig = tenbin_flow_sig(&k);
+		struct tenbin_flow *fw;
+
+		e = tenbin_flow_find(w, &k, sig, &fw);
+		if (e == NULL)
+			e = tenbin_flow_find_any(w, &k, sig);
+	}
+	if (e == NULL || e->service >= TENBIN_MAX_SERVICES)
+		return TENBIN_DROP_ICMP_ERR_NO_FLOW;
+	be = tenbin_backend_usable(cs, e->backend);
+	if (be == NULL || be->incarnation != e->incarnation)
+		return TENBIN_DROP_ICMP_ERR_NO_FLOW;
+	r = tenbin_forward(w, p, h, &cs->services[e->service], be, 0);
+	if (r == TENBIN_OK)
+		w->ctr->global[TENBIN_CTR_ICMP_ERR_STEERED]++;
+	return r;
+}
+
+static int dispatch(struct tenbin_worker *w, struct tenbin_pkt *p)
+{
+	const uint8_t *f = p->buf + p->off;
+	struct tenbin_hdrs h;
+	uint8_t addr[16];
+	int r;
+
+	if (w->cs == NULL)
+		return TENBIN_DROP_NO_CONFIG;
+	r = tenbin_parse(f, p->len, &h, !(p->flags & TENBIN_PKT_IP_CSUM_GOOD));
+	if (r != TENBIN_OK)
+		return r;
+	if (h.family == 0)
+		return tenbin_arp(w, p, &h);
+	if (tenbin_is_ndp(&h))
+		return tenbin_ndp(w, p, &h);
+	memset(addr, 0, sizeof(addr));
+	if (h.family == 4)
+		memcpy(addr, f + h.l3_off + 16, 4);
+	else
+		memcpy(addr, f + h.l3_off + 24, 16);
+	switch (h.proto) {
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+		return l4(w, p, &h, f, addr);
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		if (h.proto != (h.family == 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6))
+			break;
+		return icmp(w, p, &h, f, addr);
+	default:
+		break;
+	}
+	if (tenbin_vip_find(w->cs, addr, h.family, 0, 0) == TENBIN_NO_SERVICE)
+		return TENBIN_DROP_NO_VIP; /* the kernel tap hook goes here when there is one */
+	return TENBIN_DROP_UNSUPPORTED_PROTO;
+}
+
+int tenbin_process(struct tenbin_worker *w, struct tenbin_pkt *p)
+{
+	uint64_t *g = w->ctr->global;
+	int r;
+
+	g[TENBIN_CTR_RX_PKTS]++;
+	g[TENBIN_CTR_RX_BYTES] += p->len;
+	p->verdict = TENBIN_V_DROP;
+	r = dispatch(w, p);
+	if (r != TENBIN_OK) {
+		p->verdict = TENBIN_V_DROP;
+		p->drop_reason = (uint8_t)r;
+		w->ctr->drops[r]++;
+	} else if (p->verdict == TENBIN_V_TX) {
+		g[TENBIN_CTR_TX_PKTS]++;
+		g[TENBIN_CTR_TX_BYTES] += p->len;
+	} else {
+		g[TENBIN_CTR_KERNEL_PKTS]++;
+	}
+	return p->verdict;
+}
