@@ -15,9 +15,19 @@
 # The balancer namespace's p0/p1 carry no kernel address: the dataplane owns them through
 # net_af_packet. No namespace has a route out of the machine.
 #
-# Usage: scripts/lab.sh up | down | status | exec NS CMD...
+# Usage: scripts/lab.sh up | servers | balancer | down | status | exec NS CMD...
+#   up        namespaces, bridges, router, addresses
+#   servers   labtool HTTP servers on rs1..rs3 and `tenbin realserver setup` for the lab VIPs
+#   balancer  tenbin-dataplane on p0/p1 and `tenbin control` with the lab config, in $P-lb
+#   down      stops everything started in the lab, removes the namespaces and the region
 set -euo pipefail
 P=${LAB_PREFIX:-tbl}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BIN=${BIN:-$ROOT/bin}
+RUN=${LAB_RUN:-/run/tenbin-lab}
+CONFIG=${LAB_CONFIG:-$ROOT/configs/lab.yaml}
+SHM=${LAB_SHM:-/dev/shm/tenbin-lab}
+SOCK=${LAB_SOCK:-/run/tenbin/lab.sock}
 NS_LIST="$P-client $P-lb $P-router $P-rs1 $P-rs2 $P-rs3"
 
 ns() { ip netns exec "$1" "${@:2}"; }
@@ -86,6 +96,37 @@ up() {
 	echo "lab up: $NS_LIST"
 }
 
+servers() {
+	mkdir -p "$RUN"
+	[ -x "$BIN/labtool" ] || go build -o "$BIN/labtool" "$ROOT/test/labtool"
+	for i in 1 2 3; do
+		local n="$P-rs$i"
+		ns "$n" "$BIN/tenbin" realserver setup --mode l2dsr --vip 198.18.0.100 --vip 2001:db8::100 \
+			--state "$RUN/rs$i-l2dsr.json" >"$RUN/rs$i-setup.log"
+		ns "$n" "$BIN/tenbin" realserver setup --mode l3dsr --vip 198.18.0.101 --vip 2001:db8::101 \
+			--rip "198.18.10.1$i" --rip "2001:db8:10::1$i" --state "$RUN/rs$i-l3dsr.json" >>"$RUN/rs$i-setup.log"
+		ns "$n" "$BIN/labtool" serve -name "rs$i" -listen :80 >"$RUN/rs$i.log" 2>&1 &
+	done
+	echo "servers: rs1..rs3 serving HTTP on :80, DSR set up (logs in $RUN)"
+}
+
+# balancer starts the dataplane on the lab's veths (one lcore: the machine has two cores and
+# the lab's clients and servers need the other) and the control plane beside it.
+balancer() {
+	mkdir -p "$RUN" "$(dirname "$SOCK")"
+	rm -f "$SHM"
+	ns "$P-lb" "$BIN/tenbin-dataplane" --port net_af_packet0,iface=p0 --port net_af_packet1,iface=p1 \
+		--lcores "${LAB_LCORES:-0}" --lcore-slots 2 --flow-entries 65536 --shm "$SHM" \
+		>"$RUN/dataplane.log" 2>&1 &
+	echo $! >"$RUN/dataplane.pid"
+	for _ in $(seq 50); do [ -e "$SHM" ] && break; sleep 0.1; done
+	ns "$P-lb" "$BIN/tenbin" control --config "$CONFIG" --socket "$SOCK" >"$RUN/control.log" 2>&1 &
+	echo $! >"$RUN/control.pid"
+	for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
+	[ -S "$SOCK" ] || { echo "control plane did not start; see $RUN/control.log" >&2; tail -5 "$RUN/control.log" >&2; exit 1; }
+	echo "balancer: dataplane and control plane running in $P-lb (logs in $RUN, API $SOCK)"
+}
+
 down() {
 	local n
 	for n in $NS_LIST; do
@@ -101,6 +142,7 @@ down() {
 			ip netns del "$n" 2>/dev/null || true
 		fi
 	done
+	rm -f "$SHM" "$SOCK" 2>/dev/null || true
 	[ "${1:-}" = quiet ] || echo "lab down"
 }
 
@@ -112,8 +154,10 @@ status() {
 
 case "${1:-}" in
 up) up ;;
+servers) servers ;;
+balancer) balancer ;;
 down) down ;;
 status) status ;;
 exec) shift; n=$1; shift; ns "$P-$n" "$@" ;;
-*) echo "usage: $0 up|down|status|exec NS CMD..." >&2; exit 2 ;;
+*) echo "usage: $0 up|servers|balancer|down|status|exec NS CMD..." >&2; exit 2 ;;
 esac
