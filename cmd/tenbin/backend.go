@@ -105,7 +105,7 @@ func printAction(w io.Writer, args []string, done string, res api.ActionResult, 
 	}
 	b := res.Backend
 	_, err = fmt.Fprintf(w, "%s/%s %s (generation %d): health %s, weight %d, %s\n",
-		args[0], args[1], done, res.Generation, b.Health, b.Weight, backendState(b))
+		args[0], args[1], done, res.Generation, b.Health, b.Effective, backendState(b))
 	return err
 }
 
@@ -140,7 +140,7 @@ func printBackends(w io.Writer, bs []daemon.BackendView, withService bool) error
 	}
 	t := newTable(w, header...)
 	for _, b := range bs {
-		cells := []any{b.Name, hostPort(b.Address, b.Port), b.NextHop, b.Health, backendState(b), b.Weight,
+		cells := []any{b.Name, hostPort(b.Address, b.Port), b.NextHop, b.Health, backendState(b), b.Effective,
 			b.Configured, b.ActiveFlows, b.Packets, bytesIEC(b.Bytes), orDash(b.Detail)}
 		if withService {
 			cells = append([]any{b.Service}, cells...)

@@ -71,7 +71,7 @@ func (e *Engine) changeAdmin(service, backend, why string, change func(*Admin, *
 	} else {
 		e.admin[k] = a
 	}
-	gen, err := e.publish(why + " " + k.String())
+	gen, err := e.publishIfChanged(why + " " + k.String())
 	if err != nil {
 		if had {
 			e.admin[k] = old

@@ -37,14 +37,17 @@ type BackendPlan struct {
 	Port       uint16     `json:"port"`
 	NextHop    netip.Addr `json:"next_hop"`
 	Configured uint16     `json:"configured_weight"`
-	Weight     uint32     `json:"weight"` // effective, as published
-	Present    bool       `json:"present"`
-	Health     string     `json:"health"` // up, down or drain, as the checks say
-	Disabled   bool       `json:"disabled"`
-	Drained    bool       `json:"drained"`
-	Fallback   bool       `json:"fallback,omitempty"`
-	Admin      *Admin     `json:"admin,omitempty"`
-	state      health.State
+	Weight     uint32     `json:"weight"` // as published (scaled: see Effective)
+	// Effective is Weight in the configuration's units: Configured when the backend gets
+	// its full share, less while draining, ramping up or steered by feedback.
+	Effective uint32 `json:"effective_weight"`
+	Present   bool   `json:"present"`
+	Health    string `json:"health"` // up, down or drain, as the checks say
+	Disabled  bool   `json:"disabled"`
+	Drained   bool   `json:"drained"`
+	Fallback  bool   `json:"fallback,omitempty"`
+	Admin     *Admin `json:"admin,omitempty"`
+	state     health.State
 }
 
 // ServicePlan is what one service was published as.
@@ -154,6 +157,7 @@ func (b *Builder) service(cfg *config.Config, s *config.Service, in Inputs, res 
 		plan.Backends = append(plan.Backends, bp)
 	}
 	weights := sched.EffectiveWeights(kind, inputs, prev, in.Now, s.SlowStart)
+	full := fullWeights(kind, inputs, in.Now)
 
 	// when_all_down decides what a service with no live backend holds.
 	var fallback *BackendPlan
@@ -182,6 +186,9 @@ func (b *Builder) service(cfg *config.Config, s *config.Service, in Inputs, res 
 	for i := range plan.Backends {
 		bp := &plan.Backends[i]
 		bp.Weight = weights[i]
+		if full[i] > 0 {
+			bp.Effective = uint32((uint64(weights[i])*uint64(bp.Configured) + uint64(full[i])/2) / uint64(full[i]))
+		}
 		// A drained backend keeps its flows (present, weight 0); a down or disabled one
 		// loses them, except while keep-last deliberately sends traffic to it anyway.
 		bp.Present = !bp.Disabled && (bp.state != health.StateDown || weights[i] > 0)
@@ -242,14 +249,28 @@ func (b *Builder) addFallback(spec *shm.ServiceSpec, plan *ServicePlan, fp Backe
 		if be.Addr == fp.Address && be.Port == fp.Port {
 			spec.Backends[i].Present = true
 			spec.Backends[i].Weight = 1
-			plan.Backends[i].Present, plan.Backends[i].Weight, plan.Backends[i].Fallback = true, 1, true
+			pb := &plan.Backends[i]
+			pb.Present, pb.Weight, pb.Effective, pb.Fallback = true, 1, uint32(pb.Configured), true
 			return int32(i)
 		}
 	}
-	fp.Weight, fp.Present = 1, true
+	fp.Weight, fp.Effective, fp.Present = 1, uint32(fp.Configured), true
 	spec.Backends = append(spec.Backends, backendSpec(&fp, s.Fallback.MAC, s.Fallback.EgressPort.Index, s.Fallback.VLAN))
 	plan.Backends = append(plan.Backends, fp)
 	return int32(len(spec.Backends) - 1)
+}
+
+// fullWeights are the weights every backend would have if it were up, undrained and past
+// slow start: the scale between configured and published weights.
+func fullWeights(kind sched.Kind, inputs []sched.Input, now time.Time) []uint32 {
+	all := slices.Clone(inputs)
+	for i := range all {
+		all[i].Up, all[i].Drain, all[i].Since = true, false, time.Time{}
+	}
+	if kind.Feedback() {
+		kind = sched.WRR // the configured weights, without the measurements
+	}
+	return sched.EffectiveWeights(kind, all, nil, now, 0)
 }
 
 func serviceSpec(cfg *config.Config, s *config.Service) shm.ServiceSpec {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -242,6 +243,23 @@ func (e *Engine) publish(why string) (uint64, error) {
 		return 0, fmt.Errorf("build tables: %w", err)
 	}
 	return e.publishResult(res, why)
+}
+
+// publishIfChanged publishes only if the tables differ from the last published ones (a
+// health event of a backend without checks, draining a drained backend, ...); the views
+// are refreshed either way. It returns the generation the dataplane has. Hold mu.
+func (e *Engine) publishIfChanged(why string) (uint64, error) {
+	res, err := e.builder.Build(e.inputs())
+	if err != nil {
+		return 0, fmt.Errorf("build tables: %w", err)
+	}
+	if e.last == nil || !reflect.DeepEqual(res.Desired, e.last.Desired) {
+		return e.publishResult(res, why)
+	}
+	e.last, e.weights, e.lastUp = res, res.Weights, res.LastUp
+	e.storeHealth()
+	e.view.Store(&snapshot{result: res, pub: e.pub, file: e.cfg.File, loadedAt: e.loadedAt})
+	return e.pub.Generation, nil
 }
 
 func (e *Engine) inputs() Inputs {

@@ -112,7 +112,7 @@ func (e *Engine) applyHealthEvents() {
 		e.health[k] = h
 	}
 	if changed {
-		e.publish("health")
+		e.publishIfChanged("health")
 	}
 }
 
