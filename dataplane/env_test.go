@@ -7,8 +7,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/google/gopacket/layers"
-
 	"tenbin/control/shm"
 )
 
@@ -94,6 +92,8 @@ func routedBE(addr, via netip.Addr) shm.BackendSpec {
 func topology() *shm.Desired {
 	vlanBE := staticBE(rs2v4, macRS2)
 	vlanBE.EgressPort, vlanBE.VLAN = 1, 300
+	empty := svc("empty4", vipEmptyv4, 6, 80, shm.ModeL2DSR)
+	empty.Flags = 0 // does not answer ping
 	return &shm.Desired{
 		Ports: []shm.PortSpec{
 			{IPv4: netip.MustParsePrefix("198.18.0.1/24"), IPv6: netip.MustParsePrefix("2001:db8::1/64")},
@@ -107,7 +107,7 @@ func topology() *shm.Desired {
 			svc("any4-l2", vipAnyv4, 17, 0, shm.ModeL2DSR, staticBE(rs1v4, macRS1)),
 			svc("web4-vlan", vipVLANv4, 6, 80, shm.ModeL2DSR, vlanBE),
 			svc("pool4", vipPoolv4, 6, 80, shm.ModeL2DSR, staticBE(rs1v4, macRS1), staticBE(rs2v4, macRS2), staticBE(rs3v4, macRS3)),
-			svc("empty4", vipEmptyv4, 6, 80, shm.ModeL2DSR),
+			empty,
 			svc("nat4", vipNATv4, 6, 80, shm.ModeNAT, staticBE(rs1v4, macRS1)),
 			svc("unres4", vipUnresv4, 6, 80, shm.ModeL3DSR, routedBE(rsUnres, netip.MustParseAddr("198.18.0.253"))),
 			svc("web6-l2", vipL2v6, 6, 80, shm.ModeL2DSR, staticBE(rs1v6, macRS1)),
@@ -201,4 +201,4 @@ func backendOf(out []byte, macs ...net.HardwareAddr) int {
 	return -1
 }
 
-var _ = layers.LayerTypeEthernet
+func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }
