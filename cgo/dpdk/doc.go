@@ -8,7 +8,9 @@
 //   - InitEAL makes the calling OS thread the main lcore and leaves the
 //     calling goroutine locked to it. Call InitEAL and CleanupEAL from one
 //     long-lived goroutine (main or TestMain). EAL starts only once per
-//     process.
+//     process. EAL pins that thread to the main lcore's CPU, and threads
+//     the Go runtime starts from it inherit the pin: keep the goroutine
+//     mostly idle (waiting on signals) after start-up.
 //   - Packet loops are C functions started on worker lcores with
 //     LaunchRemote; they never call into Go, and the data path never crosses
 //     cgo. LaunchGo (a Go func on a worker, through a C trampoline) is for
@@ -18,6 +20,7 @@
 //     are not safe to run concurrently on one port, nor while an lcore
 //     polls it. Stats, XStats and Link may run at any time.
 //   - RxBurst and TxBurst copy packets through Go for tests only.
+//   - RingPair joins two net_ring ports back to back, a cable for labs.
 //   - Memory handed to C and kept there (LaunchRemote's arg) must be C
 //     memory, never Go memory.
 //

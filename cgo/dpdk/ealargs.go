@@ -23,7 +23,8 @@ type EALArgs struct {
 	// NoTelemetry turns off the telemetry socket thread.
 	NoTelemetry bool
 	// InMemory keeps every runtime file in memory (--in-memory); implies
-	// a primary process that shares nothing.
+	// a primary process that shares nothing. DPDK 22.11 refuses it with
+	// NoHuge (which implies legacy memory); use Extra "--no-shconf" there.
 	InMemory bool
 	// Vdevs become one --vdev each, e.g. "net_null0" or
 	// "net_pcap0,rx_pcap=in.pcap".
