@@ -17,7 +17,7 @@ import (
 )
 
 func init() {
-	rootCmd.AddCommand(testpmdCmd(), rateCmd(), publishCmd(), churnCmd(), lostCmd(), memoryCmd(), recordCmd())
+	rootCmd.AddCommand(testpmdCmd(), rateCmd(), waitCmd(), publishCmd(), churnCmd(), lostCmd(), memoryCmd(), recordCmd())
 }
 
 // skipStartup drops the samples before the first non-zero one (testpmd's first period
@@ -77,7 +77,7 @@ func testpmdCmd() *cobra.Command {
 func rateCmd() *cobra.Command {
 	var rf recordFlags
 	var path string
-	var seconds, skip int
+	var seconds, skip, pid int
 	var wait time.Duration
 	c := &cobra.Command{
 		Use:   "rate",
@@ -85,7 +85,7 @@ func rateCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, cancel := context.WithTimeout(cmd.Context(), wait)
 			defer cancel()
-			r, err := WaitDataplane(ctx, path)
+			r, err := WaitDataplane(ctx, path, pid)
 			if err != nil {
 				return rf.emit(record.Record{NotMeasured: err.Error()})
 			}
@@ -112,6 +112,7 @@ func rateCmd() *cobra.Command {
 	c.Flags().StringVar(&path, "shm", "", "region path")
 	c.Flags().IntVar(&seconds, "seconds", 5, "measured one-second intervals")
 	c.Flags().IntVar(&skip, "skip", 1, "warm-up intervals not counted")
+	c.Flags().IntVar(&pid, "pid", 0, "give up as soon as this dataplane process has exited")
 	c.Flags().DurationVar(&wait, "wait", 30*time.Second, "how long to wait for the dataplane and its traffic")
 	return c
 }
@@ -126,9 +127,33 @@ func serviceFlags(c *cobra.Command, o *ServiceOpts) {
 	c.Flags().IntVar(&o.Ports, "ports", 2, "dataplane ports")
 }
 
+func waitCmd() *cobra.Command {
+	var path string
+	var pid int
+	var wait time.Duration
+	c := &cobra.Command{
+		Use:   "wait",
+		Short: "wait until a dataplane runs in the region (fails at once if --pid exits)",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, cancel := context.WithTimeout(cmd.Context(), wait)
+			defer cancel()
+			r, err := WaitDataplane(ctx, path, pid)
+			if err != nil {
+				return err
+			}
+			return r.Close()
+		},
+	}
+	c.Flags().StringVar(&path, "shm", "", "region path")
+	c.Flags().IntVar(&pid, "pid", 0, "give up as soon as this dataplane process has exited")
+	c.Flags().DurationVar(&wait, "wait", 30*time.Second, "how long to wait")
+	return c
+}
+
 func publishCmd() *cobra.Command {
 	var o ServiceOpts
 	var path string
+	var pid int
 	var wait time.Duration
 	c := &cobra.Command{
 		Use:   "publish",
@@ -140,7 +165,7 @@ func publishCmd() *cobra.Command {
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), wait)
 			defer cancel()
-			r, err := WaitDataplane(ctx, path)
+			r, err := WaitDataplane(ctx, path, pid)
 			if err != nil {
 				return err
 			}
@@ -155,6 +180,7 @@ func publishCmd() *cobra.Command {
 	}
 	serviceFlags(c, &o)
 	c.Flags().StringVar(&path, "shm", "", "region path")
+	c.Flags().IntVar(&pid, "pid", 0, "give up as soon as this dataplane process has exited")
 	c.Flags().DurationVar(&wait, "wait", 30*time.Second, "how long to wait for the dataplane")
 	return c
 }
@@ -163,7 +189,7 @@ func churnCmd() *cobra.Command {
 	var rf recordFlags
 	var o ServiceOpts
 	var path, state string
-	var n int
+	var n, pid int
 	var wait time.Duration
 	c := &cobra.Command{
 		Use:   "churn",
@@ -171,7 +197,7 @@ func churnCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, cancel := context.WithTimeout(cmd.Context(), wait)
 			defer cancel()
-			r, err := WaitDataplane(ctx, path)
+			r, err := WaitDataplane(ctx, path, pid)
 			if err != nil {
 				return rf.emit(record.Record{NotMeasured: err.Error()})
 			}
@@ -197,6 +223,7 @@ func churnCmd() *cobra.Command {
 	c.Flags().StringVar(&path, "shm", "", "region path")
 	c.Flags().StringVar(&state, "state", "churn-before.json", "where to keep the counters taken before the publishes (for lost)")
 	c.Flags().IntVar(&n, "publishes", 1000, "publishes")
+	c.Flags().IntVar(&pid, "pid", 0, "give up as soon as this dataplane process has exited")
 	c.Flags().DurationVar(&wait, "wait", 5*time.Minute, "deadline for the whole run")
 	return c
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"tenbin/control/shm"
@@ -56,11 +57,18 @@ func (s Snapshot) Unaccounted() int64 {
 // ErrNoDataplane means no running dataplane showed up in the region in time.
 var ErrNoDataplane = errors.New("no running dataplane in the region")
 
+// ErrExited means the dataplane process ended before it ran.
+var ErrExited = errors.New("dataplane process exited")
+
 // WaitDataplane opens the region at path once a dataplane has created it and has lcores
-// running with a fresh heartbeat, polling until ctx ends.
-func WaitDataplane(ctx context.Context, path string) (*shm.Region, error) {
+// running with a fresh heartbeat, polling until ctx ends, or until process pid (when not 0)
+// has exited.
+func WaitDataplane(ctx context.Context, path string, pid int) (*shm.Region, error) {
 	var last error
 	for {
+		if pid != 0 && syscall.Kill(pid, 0) != nil {
+			return nil, fmt.Errorf("pid %d: %w", pid, ErrExited)
+		}
 		r, err := shm.Open(path)
 		if err == nil {
 			h := r.Header()
