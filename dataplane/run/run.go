@@ -62,7 +62,14 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if _, err := dpdk.InitEAL(eal.Args()); err != nil {
 		return usagef("EAL: %v", err)
 	}
-	defer dpdk.CleanupEAL()
+	runtimeDir := dpdk.RuntimeDir()
+	defer func() {
+		dpdk.CleanupEAL()
+		// Our private runtime directory (file prefix per pid) would pile up otherwise.
+		if strings.Contains(runtimeDir, "tenbin-dp-") {
+			os.RemoveAll(runtimeDir)
+		}
+	}()
 
 	ports := make([]port, len(cfg.Ports))
 	for i, d := range cfg.Ports {
