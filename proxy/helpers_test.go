@@ -41,7 +41,7 @@ type echo struct {
 	Header  http.Header
 }
 
-func startBackend(t *testing.T, name string, extra func(mux *http.ServeMux)) *testBackend {
+func startBackend(t testing.TB, name string, extra func(mux *http.ServeMux)) *testBackend {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -81,7 +81,7 @@ CONF
 cat >"$WORK/haproxy.cfg" <<CONF
 global
   nbthread 2
-  maxconn 20000
+  maxconn 4096
   ssl-default-bind-options ssl-min-ver TLSv1.2
 defaults
   mode http
@@ -152,8 +152,10 @@ one_run() {
 median_run() {
 	local i out=()
 	for ((i = 0; i < REPEATS; i++)); do out+=("$(one_run "$@")"); done
-	printf '%s\n' "${out[@]}" | awk '{ r[NR] = $1; p[NR] = $2 }
-		END { n = asort(r); asort(p); m = int((n + 1) / 2); printf "%s %s\n", r[m], p[m] }'
+	local m=$(((REPEATS + 1) / 2))
+	printf '%s %s\n' \
+		"$(printf '%s\n' "${out[@]}" | awk '{ print $1 }' | sort -n | sed -n "${m}p")" \
+		"$(printf '%s\n' "${out[@]}" | awk '{ print $2 }' | sort -n | sed -n "${m}p")"
 }
 
 declare -A RPS P99
