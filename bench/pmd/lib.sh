@@ -177,15 +177,13 @@ tenbin_rate() {
 		--out "$RAW" --part "$1" --name "$2" --rep "$3"
 }
 
-# testpmd_run PART NAME REP PORT DIR EAL_AND_APP_ARGS...: run testpmd for RUN_SECONDS once
-# it forwards and record the median Mpps of one port's tx or rx (the first second of
-# samples is warm-up).
-testpmd_run() {
-	local part=$1 name=$2 rep=$3 port=$4 dir=$5
-	shift 5
-	local logf=$LOGS/$part-${name// /-}-$rep.log
+# testpmd_measure LOG EAL_AND_APP_ARGS...: run testpmd until it has forwarded for
+# RUN_SECONDS (EAL start-up takes 1-3 s on a busy machine and is not counted), then stop it
+# with SIGINT. Its periodic statistics are in LOG.
+testpmd_measure() {
+	local logf=$1
+	shift
 	bench_start "$logf" dpdk-testpmd "$@"
-	# The clock starts when packets move (EAL start-up takes 1-3 s on a busy machine).
 	local i
 	for ((i = 0; i < 150; i++)); do
 		grep -aqE 'x-pps: +[1-9]' "$logf" && break
@@ -194,5 +192,10 @@ testpmd_run() {
 	done
 	sleep "$RUN_SECONDS"
 	bench_stop "$BENCH_PID" INT
-	"$BENCHCTL" testpmd "$logf" --port "$port" --dir "$dir" --skip 1 --out "$RAW" --part "$part" --name "$name" --rep "$rep"
+}
+
+# testpmd_record LOG PORT DIR PART NAME REP: record the median Mpps of one port's tx or rx
+# in LOG (the first second of samples is warm-up).
+testpmd_record() {
+	"$BENCHCTL" testpmd "$1" --port "$2" --dir "$3" --skip 1 --out "$RAW" --part "$4" --name "$5" --rep "$6"
 }

@@ -16,9 +16,11 @@ for ((rep = 1; rep <= REPEATS; rep++)); do
 	for mode in io macswap; do
 		log "pmd: testpmd $mode, run $rep/$REPEATS"
 		new_prefix "pmd-$mode-$rep"
-		testpmd_run pmd "testpmd $mode" "$rep" 1 tx --no-huge --no-pci -m 1024 -l 0,1 \
-			--file-prefix "$PREFIX" --vdev "$PCAP" --vdev "$NULL_DEV" -- \
+		logf=$LOGS/pmd-testpmd-$mode-$rep.log
+		testpmd_measure "$logf" --no-huge --no-pci -m 1024 -l 0,1 --file-prefix "$PREFIX" \
+			--vdev "$PCAP" --vdev "$NULL_DEV" -- \
 			--total-num-mbufs=16384 --forward-mode="$mode" --auto-start --stats-period 1
+		testpmd_record "$logf" 1 tx pmd "testpmd $mode" "$rep"
 	done
 	for mode in "${TENBIN_MODES[@]}"; do
 		if ((!usable)); then

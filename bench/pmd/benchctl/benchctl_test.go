@@ -34,6 +34,9 @@ func TestTestpmdLogGivesEachPortsPeriodicRates(t *testing.T) {
 	if rx := skipStartup(ports[0].RxPPS, 1); len(rx) != 2 || rx[0] != 7069386 {
 		t.Fatalf("port 0 rx after warm-up %v", rx)
 	}
+	if p := ports[1]; p.TxPackets != 31490784 || p.TxDropped != 0 || p.RxPackets != 0 || ports[0].RxPackets != 31490784 {
+		t.Fatalf("totals: port 0 %+v, port 1 %+v", *ports[0], *p)
+	}
 }
 
 func newRegion(t *testing.T) *shm.Region {

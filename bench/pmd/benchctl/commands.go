@@ -64,7 +64,8 @@ func testpmdCmd() *cobra.Command {
 			if len(s) == 0 {
 				return rf.emit(record.Record{NotMeasured: fmt.Sprintf("port %d never forwarded (see %s)", port, args[0])})
 			}
-			return rf.emit(record.Record{Value: record.Median(s), Unit: "Mpps", Samples: s})
+			return rf.emit(record.Record{Value: record.Median(s), Unit: "Mpps", Samples: s, Extra: map[string]any{
+				"rx_packets": p.RxPackets, "rx_dropped": p.RxDropped, "tx_packets": p.TxPackets, "tx_dropped": p.TxDropped}})
 		},
 	}
 	rf.register(c)
