@@ -39,28 +39,31 @@ $LAB balancer
 echo "== waiting for the health checks to bring the backends up"
 up=0
 for _ in $(seq 60); do
-	up=$("$BIN/tenbin" --socket "$SOCK" backend list --output json 2>/dev/null | grep -o '"state": *"up"' | wc -l || true)
+	up=$("$BIN/tenbin" --socket "$SOCK" backend list --output json 2>/dev/null | grep -o '"health": *"up"' | wc -l || true)
 	[ "$up" -ge 12 ] && break
 	sleep 0.5
 done
 "$BIN/tenbin" --socket "$SOCK" backend list || true
 [ "$up" -ge 12 ] || { echo "backends did not come up; see $RUN/control.log" >&2; exit 1; }
 
-# Count reply packets (source = a VIP) that reach the balancer's ports while traffic runs:
-# in DSR modes the real servers answer the client through the router, so this stays 0.
-$LAB exec lb timeout 300 tcpdump -i p0 -nn -q -l 'tcp and (src net 198.18.0.100/31 or src net 2001:db8::100/127)' >"$RUN/replies-at-lb.txt" 2>/dev/null &
-$LAB exec lb timeout 300 tcpdump -i p1 -nn -q -l 'tcp and (src net 198.18.0.100/31 or src net 2001:db8::100/127)' >>"$RUN/replies-at-lb.txt" 2>/dev/null &
+# Capture what reaches the balancer's ports while traffic runs: requests to the VIPs must be
+# there (proof the capture works), replies from the VIPs must not: in DSR modes the real
+# servers answer the client through the router.
+VIPS='host 198.18.0.100 or host 198.18.0.101 or host 2001:db8::100 or host 2001:db8::101'
+for p in p0 p1; do
+	$LAB exec lb timeout 300 tcpdump -i "$p" -nn -s 96 -w "$RUN/lb-$p.pcap" "tcp and ($VIPS)" 2>/dev/null &
+done
 sleep 1
 
 report() { # report NAME URL
 	local out
 	out=$($LAB exec client "$BIN/labtool" load -url "$2" -n "$N" -c 8)
 	printf '%-14s %-26s %s\n' "$1" "$2" "$(echo "$out" | python3 -c '
-import json,sys
-r=json.load(sys.stdin)
-per=" ".join(f"{k}={v}" for k,v in sorted(r["servers"].items()))
-err=sum(r["errors"].values())
-print(f"{r[\"ok\"]}/{r[\"requests\"]} ok, {err} failed, {r[\"requests\"]/r[\"seconds\"]:.0f} req/s  per backend: {per}")')"
+import json, sys
+r = json.load(sys.stdin)
+per = " ".join("%s=%d" % kv for kv in sorted(r["servers"].items()))
+failed = sum(r["errors"].values())
+print("%d/%d ok, %d failed, %.0f req/s   per backend: %s" % (r["ok"], r["requests"], failed, r["requests"] / r["seconds"], per))')"
 }
 echo
 echo "== $N HTTP requests per VIP, each on a new TCP connection, from the client namespace"
@@ -69,11 +72,18 @@ report web-l2dsr-v6 "http://[2001:db8::100]/"
 report web-l3dsr    "http://198.18.0.101/"
 report web-l3dsr-v6 "http://[2001:db8::101]/"
 sleep 1
-pkill -f "tcpdump -i p[01] -nn -q" 2>/dev/null || true
+pkill -f "tcpdump -i p[01] -nn" 2>/dev/null || true
+sleep 0.5
+count() { tcpdump -nn -r "$1" "$2" 2>/dev/null | wc -l; }
+to_vip=0; from_vip=0
+for p in p0 p1; do
+	to_vip=$((to_vip + $(count "$RUN/lb-$p.pcap" "dst host 198.18.0.100 or dst host 198.18.0.101 or dst host 2001:db8::100 or dst host 2001:db8::101")))
+	from_vip=$((from_vip + $(count "$RUN/lb-$p.pcap" "src host 198.18.0.100 or src host 198.18.0.101 or src host 2001:db8::100 or src host 2001:db8::101")))
+done
 echo
-echo "== did the replies bypass the balancer?"
-replies=$(grep -c . "$RUN/replies-at-lb.txt" || true)
-echo "reply packets (from a VIP) seen on the balancer's ports: $replies  (DSR: they go real server → router → client)"
+echo "== did the replies bypass the balancer? (tcpdump on the balancer's ports p0 and p1)"
+echo "client → VIP packets seen at the balancer: $to_vip   (requests, forwarded to the real servers)"
+echo "VIP → client packets seen at the balancer: $from_vip   (replies: 0 means they went real server → router → client)"
 echo
 echo "== tenbin stats"
 "$BIN/tenbin" --socket "$SOCK" stats
