@@ -148,26 +148,35 @@ one_run() {
 		END { printf "%.0f %.2f\n", rps, ms }'
 }
 
-# median_run URL [wrk args...] -> median req/s and median p99 over REPEATS runs
-median_run() {
-	local i out=()
-	for ((i = 0; i < REPEATS; i++)); do out+=("$(one_run "$@")"); done
-	local m=$(((REPEATS + 1) / 2))
-	printf '%s %s\n' \
-		"$(printf '%s\n' "${out[@]}" | awk '{ print $1 }' | sort -n | sed -n "${m}p")" \
-		"$(printf '%s\n' "${out[@]}" | awk '{ print $2 }' | sort -n | sed -n "${m}p")"
+# median COLUMN < lines -> the median of that column
+median() {
+	local lines
+	lines=$(cat)
+	local n m
+	n=$(printf '%s\n' "$lines" | wc -l)
+	m=$(((n + 1) / 2))
+	printf '%s\n' "$lines" | awk -v c="$1" '{ print $c }' | sort -n | sed -n "${m}p"
 }
 
-declare -A RPS P99
 names=(tenbin haproxy nginx)
 declare -A HTTP=([tenbin]=18080 [haproxy]=28080 [nginx]=38080)
 declare -A HTTPS=([tenbin]=18443 [haproxy]=28443 [nginx]=38443)
+declare -A RUNS RPS P99
 
 echo "wrk -t$WRK_THREADS -c$CONNS -d$DURATION, median of $REPEATS; $(nproc) cores shared by wrk, proxy and backends"
+# Repeats outermost and proxies interleaved, so a noisy neighbour hurts all three alike.
+for ((i = 0; i < REPEATS; i++)); do
+	for n in "${names[@]}"; do
+		RUNS[$n,http]+="$(one_run "http://127.0.0.1:${HTTP[$n]}/api/x")"$'\n'
+		RUNS[$n,https]+="$(one_run "https://127.0.0.1:${HTTPS[$n]}/api/x")"$'\n'
+		RUNS[$n,hs]+="$(one_run "https://127.0.0.1:${HTTPS[$n]}/" -H "Connection: close")"$'\n'
+	done
+done
 for n in "${names[@]}"; do
-	read -r RPS[$n,http] P99[$n,http] < <(median_run "http://127.0.0.1:${HTTP[$n]}/api/x")
-	read -r RPS[$n,https] P99[$n,https] < <(median_run "https://127.0.0.1:${HTTPS[$n]}/api/x")
-	read -r RPS[$n,hs] P99[$n,hs] < <(median_run "https://127.0.0.1:${HTTPS[$n]}/" -H "Connection: close")
+	for k in http https hs; do
+		RPS[$n,$k]=$(printf '%s' "${RUNS[$n,$k]}" | median 1)
+		P99[$n,$k]=$(printf '%s' "${RUNS[$n,$k]}" | median 2)
+	done
 done
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
