@@ -5,9 +5,19 @@
 # -l 0,1 forwards on lcore 1 (lcore 0 only prints statistics); tenbin --lcores 1 polls on
 # lcore 1. Records: part "pmd", Mpps leaving the null port (testpmd's port 1 Tx-pps, tenbin's
 # region tx_pkts), one record per run.
+#
+# Scaling 1 → 2 lcores runs in the same loop (part "scaling"): tenbin l2dsr with --lcores 0,1
+# (a second rx_pcap queue, so each lcore replays the mix from its own queue) beside the
+# 1-lcore figure above, and in the full run testpmd io with 2 forwarding cores. On this
+# 2-core machine the second lcore takes the core testpmd and the OS leave for statistics,
+# the Go runtime and everyone else, so 2 lcores show how far the loop scales when nothing
+# else runs, not what a 2-core appliance would forward.
 source "$(dirname "$0")/lib.sh"
 
 PCAP=$(pcap_dev "$FLOWS_PCAP")
+PCAP2=$(pcap_dev "$FLOWS_PCAP" 2)
+quick=0
+[[ -n $BENCH_QUICK && $BENCH_QUICK != 0 ]] && quick=1
 TENBIN_MODES=(passthrough l2dsr l3dsr)
 usable=1
 dataplane_usable || usable=0
@@ -35,4 +45,26 @@ for ((rep = 1; rep <= REPEATS; rep++)); do
 		tenbin_rate pmd "tenbin $mode" "$rep"
 		tenbin_stop
 	done
+
+	if ((usable)); then
+		log "scaling: tenbin l2dsr on 2 lcores, run $rep/$REPEATS"
+		if tenbin_start "scaling-tenbin-2-$rep" l2dsr 0,1 "$PCAP2" "$NULL_DEV"; then
+			tenbin_rate scaling "tenbin l2dsr 2 lcores" "$rep"
+			tenbin_stop
+		else
+			not_measured scaling "tenbin l2dsr 2 lcores" "$TENBIN_PROBLEM"
+		fi
+	elif ((rep == 1)); then
+		not_measured scaling "tenbin l2dsr 2 lcores" "$DATAPLANE_PROBLEM"
+	fi
+	if ((!quick)); then
+		log "scaling: testpmd io on 2 forwarding cores, run $rep/$REPEATS"
+		new_prefix "scaling-io-$rep"
+		logf=$LOGS/scaling-testpmd-io-2-$rep.log
+		# lcore 0 (statistics) shares CPU 0 with forwarding lcore 1; lcore 2 has CPU 1.
+		testpmd_measure "$logf" --no-huge --no-pci -m 1024 --lcores 0@0,1@0,2@1 --file-prefix "$PREFIX" \
+			--vdev "$PCAP2" --vdev "$NULL_DEV" -- --total-num-mbufs=16384 --nb-cores=2 --rxq=2 --txq=2 \
+			--forward-mode=io --auto-start --stats-period 1
+		testpmd_record "$logf" 1 tx scaling "testpmd io 2 cores" "$rep"
+	fi
 done

@@ -263,7 +263,7 @@ func lostCmd() *cobra.Command {
 func memoryCmd() *cobra.Command {
 	var rf recordFlags
 	var path string
-	var pid int
+	var pid, residentKiB, offered int
 	c := &cobra.Command{
 		Use:   "memory",
 		Short: "record a dataplane's RSS, its region's size and the flows in its tables",
@@ -289,12 +289,15 @@ func memoryCmd() *cobra.Command {
 			return rf.emit(record.Record{Value: float64(rss["VmRSS"]) / 1024, Unit: "MiB", Extra: map[string]any{
 				"rss_shmem_mib": float64(rss["RssShmem"]) / 1024, "rss_anon_mib": float64(rss["RssAnon"]) / 1024,
 				"region_mib": float64(h.TotalSize) / (1 << 20), "flow_entries": h.FlowEntries * h.NLcores,
-				"flows_in_table": flows, "bytes_per_flow": unsafe.Sizeof(shm.Flow{})}})
+				"flows_in_table": flows, "offered_flows": offered, "bytes_per_flow": unsafe.Sizeof(shm.Flow{}),
+				"region_resident_mib": float64(residentKiB) / 1024}})
 		},
 	}
 	rf.register(c)
 	c.Flags().StringVar(&path, "shm", "", "region path")
 	c.Flags().IntVar(&pid, "pid", 0, "dataplane pid")
+	c.Flags().IntVar(&residentKiB, "resident-kib", 0, "KiB of the region in memory (du of its tmpfs file)")
+	c.Flags().IntVar(&offered, "offered-flows", 0, "distinct flows in the replayed mix")
 	return c
 }
 

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# bench/run.sh — every benchmark of issue 9 in one run (`make bench` builds bin/ and calls
+# this). BENCH_QUICK=1: 5-second runs, 3 repeats, short Go benchmarks (< 3 minutes); default:
+# 15-second runs, 5 repeats (< 20 minutes). Results: bench/results/<date>-<host>.{json,md}, plots
+# bench/results/<date>-<host>-*.png and bench/results/LATEST.md; raw records and logs of the
+# run under bench/results/work/<date>-<host>/ (not committed). See bench/README.md.
+#
+# A step that cannot run (a binary missing or failing) is recorded as "not measured: why" and
+# the run goes on. Every process a step starts is stopped when it ends or is interrupted.
+set -uo pipefail
+export PATH=$PATH:/usr/local/go/bin
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+export ROOT BENCH_QUICK=${BENCH_QUICK:-}
+quick=0
+[[ -n $BENCH_QUICK && $BENCH_QUICK != 0 ]] && quick=1
+
+stamp=$(date +%F)-$(hostname -s)
+export BENCH_OUT=$ROOT/bench/results/work/$stamp
+rm -rf "$BENCH_OUT"
+mkdir -p "$BENCH_OUT/bin" "$BENCH_OUT/logs"
+export BENCHCTL=$BENCH_OUT/bin/benchctl FLOWGEN=$BENCH_OUT/bin/flowgen
+export DATAPLANE=$ROOT/bin/tenbin-dataplane FLOWS_PCAP=$BENCH_OUT/flows-64.pcap
+RAW=$BENCH_OUT/raw.jsonl
+started=$(date +%s)
+log() { printf '%s %s\n' "$(date +%T)" "$*" >&2; }
+
+STEP_PID=
+# stop_step: the running step and its direct children (go test, a script's own children
+# are stopped by the script's trap), by pid.
+stop_step() {
+	[[ -n $STEP_PID ]] || return 0
+	pkill -TERM -P "$STEP_PID" 2>/dev/null
+	kill -TERM "$STEP_PID" 2>/dev/null
+	wait "$STEP_PID" 2>/dev/null
+}
+trap stop_step EXIT
+trap 'exit 130' INT TERM
+
+# step NAME CMD...: run one part; its own EXIT trap stops what it started.
+step() {
+	local name=$1
+	shift
+	log "== $name"
+	"$@" &
+	STEP_PID=$!
+	wait "$STEP_PID" || log "$name ended with status $?"
+	STEP_PID=
+}
+
+log "tenbin bench, $([[ $quick == 1 ]] && echo quick || echo full) run, results in bench/results/$stamp.*"
+go build -o "$BENCH_OUT/bin/" ./bench/flowgen ./bench/pmd/benchctl ./bench/report || exit 1
+"$FLOWGEN" -o "$FLOWS_PCAP" -flows 1024 -size 64 >&2 || exit 1
+if ! command -v gnuplot >/dev/null; then
+	log "installing gnuplot-nox for the plots"
+	{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gnuplot-nox; } >/dev/null 2>&1 ||
+		log "gnuplot-nox could not be installed: no plots"
+fi
+# dpdk-pktgen is named by the issue as a second generator; Debian 12 does not package it.
+pktgen=$(apt-cache policy dpdk-pktgen pktgen 2>/dev/null | grep -m1 Candidate: | awk '{print $2}')
+"$BENCHCTL" record --out "$RAW" --part virtio --name pktgen --not-measured \
+	"${pktgen:+dpdk-pktgen $pktgen is installable but not used}${pktgen:-dpdk-pktgen is not installable here: apt-cache policy dpdk-pktgen pktgen finds no candidate in Debian 12}"
+
+# Go benchmarks of the other parts, each as its owner's README runs it.
+gobench() { # gobench PART PACKAGE COUNT BENCHTIME [go test flags...]
+	local part=$1 pkg=$2 count=$3 bt=$4
+	shift 4
+	if ! ls "$pkg"/*_test.go >/dev/null 2>&1; then
+		"$BENCHCTL" record --out "$RAW" --part "$part" --name "$part" --not-measured "no benchmarks in $pkg yet"
+		return
+	fi
+	go test -run '^$' -bench . -count "$count" -benchtime "$bt" "$@" "./$pkg/" >"$BENCH_OUT/gobench-$part.txt" 2>&1 ||
+		"$BENCHCTL" record --out "$RAW" --part "$part" --name "$part" --not-measured \
+			"go test -bench ./$pkg failed: $(grep -av '^\s*$' "$BENCH_OUT/gobench-$part.txt" | tail -1 | cut -c1-160)"
+}
+if ((quick)); then
+	step maglev gobench maglev bench/maglev 1 3x -cpu 1
+	step fastpath gobench fastpath bench/fastpath 1 200ms
+else
+	step maglev gobench maglev bench/maglev 5 200ms -cpu 1
+	step fastpath gobench fastpath bench/fastpath 5 1s
+fi
+
+step through-pmd bench/pmd/through_pmd.sh
+step virtio-lab bench/pmd/virtio_lab.sh
+step publish-under-load bench/pmd/publish_load.sh
+step memory bench/pmd/memory.sh
+if ((quick)); then
+	"$BENCHCTL" record --out "$RAW" --part proxy --name proxy --not-measured "full run only (bench/proxy/run.sh takes minutes)"
+elif [[ -x bench/proxy/run.sh ]]; then
+	step proxy bash -c 'bench/proxy/run.sh >"$BENCH_OUT/proxy.txt" 2>"$BENCH_OUT/logs/proxy.log"'
+fi
+
+elapsed=$(($(date +%s) - started))
+log "== report (measured in ${elapsed}s)"
+"$BENCH_OUT/bin/report" -work "$BENCH_OUT" -results bench/results -stamp "$stamp" -elapsed "$elapsed" \
+	$( ((quick)) && echo -quick)
