@@ -7,11 +7,7 @@
 // listeners; Shutdown drains in-flight requests.
 package proxy
 
-import (
-	"time"
-
-	"gopkg.in/yaml.v3"
-)
+import "time"
 
 // Listener kinds.
 const (
@@ -42,8 +38,8 @@ type Config struct {
 	DefaultPool        string           `yaml:"default_pool"`
 	Pools              []PoolConfig     `yaml:"pools"`
 
-	file string // where the section came from, for error messages
-	pos  position
+	file string   // where the section came from, for error messages
+	Pos  Position `yaml:"-"`
 }
 
 // AccessLogConfig selects where access log lines go and in which format.
@@ -65,7 +61,7 @@ type ListenerConfig struct {
 	MaxHeaderBytes         int                 `yaml:"max_header_bytes"`
 	Timeouts               ListenerTimeouts    `yaml:"timeouts"`
 
-	pos position
+	Pos Position `yaml:"-"`
 }
 
 // ListenerTimeouts bound how long a client may take. Zero means the default.
@@ -85,7 +81,7 @@ type CertificateConfig struct {
 	Key   string   `yaml:"key"`
 	Names []string `yaml:"names"`
 
-	pos position
+	Pos Position `yaml:"-"`
 }
 
 // RouteConfig sends the requests that match to a pool. Routes are tried in order; the
@@ -95,7 +91,7 @@ type RouteConfig struct {
 	Match MatchConfig `yaml:"match"`
 	Pool  string      `yaml:"pool"`
 
-	pos position
+	Pos Position `yaml:"-"`
 }
 
 // MatchConfig: every condition given must hold; within hosts and sources any entry may.
@@ -108,7 +104,7 @@ type MatchConfig struct {
 	Query      []ValueMatchConfig `yaml:"query"`
 	Sources    []string           `yaml:"sources"` // CIDRs
 
-	pos position
+	Pos Position `yaml:"-"`
 }
 
 // ValueMatchConfig matches a named header, cookie or query parameter: exact value, regex,
@@ -118,7 +114,7 @@ type ValueMatchConfig struct {
 	Value string `yaml:"value"`
 	Regex string `yaml:"regex"`
 
-	pos position
+	Pos Position `yaml:"-"`
 }
 
 // PoolConfig is a set of backends and how to choose among them.
@@ -133,7 +129,7 @@ type PoolConfig struct {
 	Retries         *int               `yaml:"retries"`
 	Backends        []BackendConfig    `yaml:"backends"`
 
-	pos position
+	Pos Position `yaml:"-"`
 }
 
 // StickyConfig makes the proxy insert a cookie naming the backend that served a client, and
@@ -166,7 +162,7 @@ type BackendConfig struct {
 	Address string `yaml:"address"`
 	Weight  *int   `yaml:"weight"` // default 1; 0 = drained
 
-	pos position
+	Pos Position `yaml:"-"`
 }
 
 // Defaults, in one place.
@@ -263,58 +259,6 @@ func orDefault(d, def time.Duration) time.Duration {
 	return d
 }
 
-// position remembers where a YAML node stood, so validation can point at it.
-type position struct{ line, col int }
-
-func posOf(n *yaml.Node) position { return position{n.Line, n.Column} }
-
-// The UnmarshalYAML methods below only record where each list item stood; decoding itself is
-// yaml.v3's, through a method-less alias type.
-
-func (c *Config) UnmarshalYAML(n *yaml.Node) error {
-	type plain Config
-	c.pos = posOf(n)
-	return n.Decode((*plain)(c))
-}
-
-func (l *ListenerConfig) UnmarshalYAML(n *yaml.Node) error {
-	type plain ListenerConfig
-	l.pos = posOf(n)
-	return n.Decode((*plain)(l))
-}
-
-func (cc *CertificateConfig) UnmarshalYAML(n *yaml.Node) error {
-	type plain CertificateConfig
-	cc.pos = posOf(n)
-	return n.Decode((*plain)(cc))
-}
-
-func (r *RouteConfig) UnmarshalYAML(n *yaml.Node) error {
-	type plain RouteConfig
-	r.pos = posOf(n)
-	return n.Decode((*plain)(r))
-}
-
-func (m *MatchConfig) UnmarshalYAML(n *yaml.Node) error {
-	type plain MatchConfig
-	m.pos = posOf(n)
-	return n.Decode((*plain)(m))
-}
-
-func (v *ValueMatchConfig) UnmarshalYAML(n *yaml.Node) error {
-	type plain ValueMatchConfig
-	v.pos = posOf(n)
-	return n.Decode((*plain)(v))
-}
-
-func (p *PoolConfig) UnmarshalYAML(n *yaml.Node) error {
-	type plain PoolConfig
-	p.pos = posOf(n)
-	return n.Decode((*plain)(p))
-}
-
-func (b *BackendConfig) UnmarshalYAML(n *yaml.Node) error {
-	type plain BackendConfig
-	b.pos = posOf(n)
-	return n.Decode((*plain)(b))
-}
+// Position is where a list item stood in its file, set by Parse, so validation can point at
+// it. It is not a YAML key.
+type Position struct{ Line, Col int }

@@ -24,7 +24,6 @@ func Parse(node *yaml.Node, file string) (*Config, error) {
 		node = node.Content[0]
 	}
 	var errs []error
-	checkKnownKeys(node, reflect.TypeFor[Config](), file, &errs)
 	cfg := &Config{file: file}
 	decoded := true
 	if err := node.Decode(cfg); err != nil {
@@ -39,6 +38,7 @@ func Parse(node *yaml.Node, file string) (*Config, error) {
 		}
 	}
 	cfg.file = file
+	walkNode(node, reflect.ValueOf(cfg).Elem(), file, &errs)
 	if decoded {
 		cfg.applyDefaults()
 		errs = append(errs, cfg.validate()...)
@@ -72,48 +72,60 @@ func LoadFile(path string) (*Config, error) {
 	return nil, fmt.Errorf("%w: %s: no proxy section", ErrInvalidConfig, path)
 }
 
-// checkKnownKeys walks node alongside the Go type it will be decoded into and reports every
-// mapping key that names no field. yaml.v3's KnownFields exists only on a Decoder over bytes,
-// which would lose the positions of a node handed to us by the config package.
-func checkKnownKeys(node *yaml.Node, t reflect.Type, file string, errs *[]error) {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
+// walkNode goes through node alongside the value it was decoded into: it reports every
+// mapping key that names no field (yaml.v3's KnownFields exists only on a Decoder over bytes,
+// which would lose the positions of a node handed to us by the config package), and records
+// each struct's position in its Pos field.
+func walkNode(node *yaml.Node, v reflect.Value, file string, errs *[]error) {
 	if node.Kind == yaml.AliasNode && node.Alias != nil {
 		node = node.Alias
 	}
-	switch t.Kind() {
+	for v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			v = reflect.New(v.Type().Elem()).Elem() // not decoded (type error): check keys only
+		} else {
+			v = v.Elem()
+		}
+	}
+	switch v.Kind() {
 	case reflect.Struct:
 		if node.Kind != yaml.MappingNode {
 			return // yaml.v3 reports the type mismatch itself
 		}
-		fields := yamlFields(t)
+		if pos := v.FieldByName("Pos"); pos.IsValid() && pos.CanSet() {
+			pos.Set(reflect.ValueOf(Position{node.Line, node.Column}))
+		}
+		fields := yamlFields(v.Type())
 		for i := 0; i+1 < len(node.Content); i += 2 {
-			k, v := node.Content[i], node.Content[i+1]
-			if k.Value == "<<" { // merge key: its mapping is checked against the same struct
-				checkKnownKeys(v, t, file, errs)
+			k, val := node.Content[i], node.Content[i+1]
+			if k.Value == "<<" { // merge key: its mapping fills the same struct
+				walkNode(val, v, file, errs)
 				continue
 			}
-			ft, ok := fields[k.Value]
+			idx, ok := fields[k.Value]
 			if !ok {
 				*errs = append(*errs, fmt.Errorf("%s:%d:%d: unknown key %q", file, k.Line, k.Column, k.Value))
 				continue
 			}
-			checkKnownKeys(v, ft, file, errs)
+			walkNode(val, v.Field(idx), file, errs)
 		}
 	case reflect.Slice:
 		if node.Kind != yaml.SequenceNode {
 			return
 		}
-		for _, item := range node.Content {
-			checkKnownKeys(item, t.Elem(), file, errs)
+		for i, item := range node.Content {
+			if i < v.Len() {
+				walkNode(item, v.Index(i), file, errs)
+			} else {
+				walkNode(item, reflect.New(v.Type().Elem()).Elem(), file, errs)
+			}
 		}
 	}
 }
 
-// yamlFields maps the yaml key of every exported field of struct type t to its type.
-func yamlFields(t reflect.Type) map[string]reflect.Type {
-	m := make(map[string]reflect.Type, t.NumField())
+// yamlFields maps the yaml key of every exported field of struct type t to its index.
+func yamlFields(t reflect.Type) map[string]int {
+	m := make(map[string]int, t.NumField())
 	for i := range t.NumField() {
 		f := t.Field(i)
 		if !f.IsExported() {
@@ -126,7 +138,7 @@ func yamlFields(t reflect.Type) map[string]reflect.Type {
 		if name == "" {
 			name = strings.ToLower(f.Name)
 		}
-		m[name] = f.Type
+		m[name] = i
 	}
 	return m
 }

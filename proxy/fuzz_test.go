@@ -22,17 +22,7 @@ func FuzzRequestPath(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, target string) {
-		fuzzTableOnce.Do(func() {
-			cfg, err := parseText(t, routingConfig)
-			if err != nil {
-				t.Fatal(err)
-			}
-			srv, err := New(cfg, Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			fuzzTable = srv.table
-		})
+		fuzzTableOnce.Do(func() { fuzzTable = routingTable(t) })
 		raw := "GET " + target + " HTTP/1.1\r\nHost: www.example.org\r\nCookie: beta=1\r\n\r\n"
 		r, err := http.ReadRequest(bufio.NewReader(strings.NewReader(raw)))
 		if err != nil {

@@ -48,15 +48,22 @@ pools:
   - {name: def, backends: [{name: b, address: "127.0.0.1:1"}]}
 `
 
-func TestRouteMatchers(t *testing.T) {
-	cfg, err := parseText(t, routingConfig)
+// routingTable compiles routingConfig without binding anything.
+func routingTable(tb testing.TB) *routeTable {
+	tb.Helper()
+	cfg, err := parseText(tb, routingConfig)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	srv, err := New(cfg, Options{})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
+	return srv.table
+}
+
+func TestRouteMatchers(t *testing.T) {
+	table := routingTable(t)
 	tests := []struct {
 		name   string
 		target string
@@ -104,7 +111,7 @@ func TestRouteMatchers(t *testing.T) {
 				r.Header.Set(k, v)
 			}
 			f := requestFacts{host: requestHost(r.Host), path: cleanPath(r.URL.Path), source: sourceAddr(r.RemoteAddr)}
-			if got := srv.table.lookup(r, &f).pool.name; got != tt.want {
+			if got := table.lookup(r, &f).pool.name; got != tt.want {
 				t.Errorf("pool = %s, want %s", got, tt.want)
 			}
 		})
