@@ -62,6 +62,28 @@ void tenbin_mbuf_burst(struct tenbin_worker *w, struct rte_mbuf **m, uint16_t n,
 	*n_drop = nd;
 }
 
+/* The skeleton and benchmark baseline: every frame leaves unchanged on the paired port
+ * (0↔1, 2↔3; a port without a partner echoes), counted like forwarded traffic, so the
+ * loop's own cost can be measured against testpmd's io mode. */
+static void passthrough_burst(struct tenbin_worker *w, const struct tenbin_lcore_conf *conf,
+			      struct rte_mbuf **m, uint16_t n, struct tenbin_tx_buffers *tx)
+{
+	uint64_t *g = w->ctr->global;
+	uint16_t i;
+
+	for (i = 0; i < n; i++) {
+		uint16_t out = m[i]->port ^ 1;
+
+		if (out >= TENBIN_MAX_PORTS || conf->tx_queue[out] == TENBIN_NO_QUEUE)
+			out = m[i]->port;
+		g[TENBIN_CTR_RX_PKTS]++;
+		g[TENBIN_CTR_RX_BYTES] += m[i]->pkt_len;
+		g[TENBIN_CTR_TX_PKTS]++;
+		g[TENBIN_CTR_TX_BYTES] += m[i]->pkt_len;
+		tx->pkts[out][tx->n[out]++] = m[i];
+	}
+}
+
 /* Sends what port holds; what the port refuses is freed and counted (tx_full), and taken
  * back out of tx_pkts, where tenbin_process counted it. */
 static void tx_flush(struct tenbin_worker *w, const struct tenbin_lcore_conf *conf,
@@ -166,6 +188,11 @@ int tenbin_lcore_main(void *arg)
 			if (n == 0)
 				continue;
 			nb += n;
+			if (conf->passthrough) {
+				passthrough_burst(&w, conf, pkts, n, &tx);
+				flush_full(&w, conf, &tx);
+				continue;
+			}
 			tenbin_mbuf_burst(&w, pkts, n, &tx, drop, &nd);
 			if (nd)
 				rte_pktmbuf_free_bulk(drop, nd);

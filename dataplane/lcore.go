@@ -86,6 +86,15 @@ func (l *LcoreConf) Arg() unsafe.Pointer { return unsafe.Pointer(l.c) }
 // Stop asks the loop to return; it does so within one poll (plus at most ~100 µs of sleep).
 func (l *LcoreConf) Stop() { atomic.StoreUint32((*uint32)(unsafe.Pointer(&l.c.stop)), 1) }
 
+// SetPassthrough makes the loop forward every frame unchanged to the paired port (0↔1,
+// 2↔3), the skeleton's behaviour and the benchmarks' baseline. Set it before launching.
+func (l *LcoreConf) SetPassthrough(on bool) {
+	l.c.passthrough = 0
+	if on {
+		l.c.passthrough = 1
+	}
+}
+
 // Err is the loop's start-up error once it has returned (nil if it ran).
 func (l *LcoreConf) Err() error {
 	if rc := int32(l.c.result); rc < 0 {

@@ -30,7 +30,8 @@ struct tenbin_lcore_conf {
 	struct rte_mempool *mempool;         /* for generated frames (neighbour requests) */
 	uint32_t slot;                       /* lcore slot in the region */
 	uint16_t n_rx;
-	uint16_t _pad0;
+	uint8_t  passthrough;                /* forward unchanged to the paired port (0↔1, 2↔3) */
+	uint8_t  _pad0;
 	uint16_t rx_port[TENBIN_LCORE_MAX_RX];
 	uint16_t rx_queue[TENBIN_LCORE_MAX_RX];
 	uint16_t tx_queue[TENBIN_MAX_PORTS]; /* this lcore's tx queue per port, or TENBIN_NO_QUEUE */

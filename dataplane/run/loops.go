@@ -24,9 +24,6 @@ type loops struct {
 // newLoops gives lcore slot i rx queue i and tx queue i of every port that has a queue i;
 // a slot with nothing to poll gets a nil conf and is not launched.
 func newLoops(region *shm.Region, ports []port, lcores []uint, pool *dpdk.Mempool, passthrough bool) (*loops, error) {
-	if passthrough {
-		return nil, usagef("--passthrough is not available in this build")
-	}
 	l := &loops{}
 	for slot := range lcores {
 		var rx []dataplane.RxQueue
@@ -46,6 +43,7 @@ func newLoops(region *shm.Region, ports []port, lcores []uint, pool *dpdk.Mempoo
 			l.free()
 			return nil, fmt.Errorf("lcore slot %d: %w", slot, err)
 		}
+		c.SetPassthrough(passthrough)
 		l.confs = append(l.confs, c)
 	}
 	return l, nil
