@@ -6,7 +6,7 @@ import (
 	"github.com/google/gopacket/layers"
 )
 
-// tos returns an IPv4 header with a given TOS byte and TTL.
+// withTOS sets an IPv4 header's TOS byte and TTL.
 func withTOS(ip *layers.IPv4, tos, ttl uint8) *layers.IPv4 { ip.TOS, ip.TTL = tos, ttl; return ip }
 
 func withTC(ip *layers.IPv6, tc, hop uint8) *layers.IPv6 {
@@ -16,8 +16,6 @@ func withTC(ip *layers.IPv6, tc, hop uint8) *layers.IPv6 {
 
 // zeroUDPCsum clears the UDP checksum of a frame built without extension headers.
 func zeroUDPCsum(f []byte) []byte {
-	off := l3End(f) - 0
-	_ = off
 	i := 12
 	for f[i] == 0x81 || f[i] == 0x88 {
 		i += 4
