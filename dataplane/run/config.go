@@ -19,7 +19,7 @@ var ErrUsage = errors.New("usage")
 // usageErr formats an input error that wraps ErrUsage without printing the word "usage".
 type usageErr struct{ msg string }
 
-func (e usageErr) Error() string { return e.msg }
+func (e usageErr) Error() string   { return e.msg }
 func (e usageErr) Is(t error) bool { return t == ErrUsage }
 
 func usagef(format string, a ...any) error { return usageErr{fmt.Sprintf(format, a...)} }
