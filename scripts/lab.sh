@@ -16,10 +16,16 @@
 # net_af_packet. No namespace has a route out of the machine.
 #
 # Usage: scripts/lab.sh up | servers | balancer | down | status | exec NS CMD...
-#   up        namespaces, bridges, router, addresses
-#   servers   labtool HTTP servers on rs1..rs3 and `tenbin realserver setup` for the lab VIPs
-#   balancer  tenbin-dataplane on p0/p1 and `tenbin control` with the lab config, in $P-lb
-#   down      stops everything started in the lab, removes the namespaces and the region
+#   up          namespaces, bridges, router, addresses
+#   servers     labtool HTTP servers on rs1..rs3 and `tenbin realserver setup` for the lab VIPs
+#   balancer    tenbin-dataplane on p0/p1 and `tenbin control` with the lab config, in $P-lb
+#   down        stops everything started in the lab, removes the namespaces and the region
+# Pieces the end-to-end tests use (pids in $RUN/NAME.pid):
+#   server N      (re)start real server rsN's HTTP server (and its DSR setup)
+#   add-server N  one more real server namespace rsN (198.18.10.1N, 2001:db8:10::1N) on
+#                 segment B, DSR set up and serving, e.g. to add a backend to a running lab
+#   dataplane     start only the dataplane (it re-attaches to an existing region)
+#   control       start only the control plane
 set -euo pipefail
 P=${LAB_PREFIX:-tbl}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -48,6 +54,8 @@ sysctls() {
 
 up() {
 	down quiet
+	# Logs of this run only (server and balancer restarts append to them).
+	mkdir -p "$RUN" && rm -f "$RUN"/*.log
 	for n in $NS_LIST; do ip netns add "$n"; sysctls "$n"; done
 	local R="$P-router"
 	ns "$R" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
@@ -82,72 +90,118 @@ up() {
 		ns "$P-router" ethtool -K "v-lb-$i" rx off tx off tso off gso off gro off >/dev/null 2>&1 || true
 	done
 
-	for i in 1 2 3; do
-		local n="$P-rs$i"
-		link_to "$n" eth0 brB
-		ns "$n" ip addr add "198.18.10.1$i/24" dev eth0
-		ns "$n" ip addr add "2001:db8:10::1$i/64" dev eth0 nodad
-		ns "$n" ip route add 198.18.0.0/24 via 198.18.10.1
-		ns "$n" ip -6 route add 2001:db8::/64 via 2001:db8:10::1
-		# Segment offloads off so af_packet sees real, checksummed frames.
-		ns "$n" ethtool -K eth0 tx off tso off gso off >/dev/null 2>&1 || true
-	done
+	for i in 1 2 3; do rs_link "$i"; done
 	ns "$P-client" ethtool -K eth0 tx off tso off gso off >/dev/null 2>&1 || true
 	echo "lab up: $NS_LIST"
 }
 
+rs_link() { # rs_link N: real server rsN's addresses on segment B, replies through the router
+	local n="$P-rs$1"
+	link_to "$n" eth0 brB
+	ns "$n" ip addr add "198.18.10.1$1/24" dev eth0
+	ns "$n" ip addr add "2001:db8:10::1$1/64" dev eth0 nodad
+	ns "$n" ip route add 198.18.0.0/24 via 198.18.10.1
+	ns "$n" ip -6 route add 2001:db8::/64 via 2001:db8:10::1
+	# Segment offloads off so af_packet sees real, checksummed frames.
+	ns "$n" ethtool -K eth0 tx off tso off gso off >/dev/null 2>&1 || true
+}
+
+add_server() { # add_server N: a real server namespace beyond rs1..rs3, serving at once
+	case "$1" in [4-9]) ;; *) echo "add-server: N must be 4..9" >&2; exit 2 ;; esac
+	[ -e "/run/netns/$P-rs$1" ] && { echo "add-server: $P-rs$1 exists" >&2; exit 1; }
+	ip netns add "$P-rs$1"
+	sysctls "$P-rs$1"
+	rs_link "$1"
+	server "$1"
+}
+
 servers() {
+	for i in 1 2 3; do server "$i"; done
+	echo "servers: rs1..rs3 serving HTTP on :80, DSR set up (logs in $RUN)"
+}
+
+server() { # server N: DSR setup (idempotent) and the HTTP server of rsN, restarted if running
+	local i=$1 n="$P-rs$1"
 	mkdir -p "$RUN"
 	[ -x "$BIN/labtool" ] || go build -o "$BIN/labtool" "$ROOT/test/labtool"
-	for i in 1 2 3; do
-		local n="$P-rs$i"
-		ns "$n" "$BIN/tenbin" realserver setup --mode l2dsr --vip 198.18.0.100 --vip 2001:db8::100 \
-			--state "$RUN/rs$i-l2dsr.json" >"$RUN/rs$i-setup.log"
-		ns "$n" "$BIN/tenbin" realserver setup --mode l3dsr --vip 198.18.0.101 --vip 2001:db8::101 \
-			--rip "198.18.10.1$i" --rip "2001:db8:10::1$i" --state "$RUN/rs$i-l3dsr.json" >>"$RUN/rs$i-setup.log"
-		ns "$n" "$BIN/labtool" serve -name "rs$i" -listen :80 >"$RUN/rs$i.log" 2>&1 &
-	done
-	echo "servers: rs1..rs3 serving HTTP on :80, DSR set up (logs in $RUN)"
+	stop_pid "$RUN/rs$i.pid"
+	ns "$n" "$BIN/tenbin" realserver setup --mode l2dsr --vip 198.18.0.100 --vip 2001:db8::100 \
+		--state "$RUN/rs$i-l2dsr.json" >"$RUN/rs$i-setup.log"
+	ns "$n" "$BIN/tenbin" realserver setup --mode l3dsr --vip 198.18.0.101 --vip 2001:db8::101 \
+		--rip "198.18.10.1$i" --rip "2001:db8:10::1$i" --state "$RUN/rs$i-l3dsr.json" >>"$RUN/rs$i-setup.log"
+	# Started with ip netns exec directly (no subshell) so $! is the server's own pid.
+	ip netns exec "$n" "$BIN/labtool" serve -name "rs$i" -listen :80 >>"$RUN/rs$i.log" 2>&1 &
+	echo $! >"$RUN/rs$i.pid"
+}
+
+stop_pid() { # stop_pid FILE: TERM the process named in FILE, if it still runs, and wait for it
+	local pid
+	pid=$(cat "$1" 2>/dev/null) || return 0
+	rm -f "$1"
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+	kill -KILL "$pid" 2>/dev/null || true
 }
 
 # balancer starts the dataplane on the lab's veths (one lcore: the machine has two cores and
 # the lab's clients and servers need the other) and the control plane beside it.
 balancer() {
-	mkdir -p "$RUN" "$(dirname "$SOCK")"
 	rm -f "$SHM"
-	ns "$P-lb" "$BIN/tenbin-dataplane" --port net_af_packet0,iface=p0 --port net_af_packet1,iface=p1 \
-		--lcores "${LAB_LCORES:-0}" --lcore-slots 2 --flow-entries 65536 --shm "$SHM" \
-		>"$RUN/dataplane.log" 2>&1 &
-	echo $! >"$RUN/dataplane.pid"
-	for _ in $(seq 50); do [ -e "$SHM" ] && break; sleep 0.1; done
-	ns "$P-lb" "$BIN/tenbin" control --config "$CONFIG" --socket "$SOCK" >"$RUN/control.log" 2>&1 &
-	echo $! >"$RUN/control.pid"
-	for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
-	[ -S "$SOCK" ] || { echo "control plane did not start; see $RUN/control.log" >&2; tail -5 "$RUN/control.log" >&2; exit 1; }
+	dataplane
+	control
 	echo "balancer: dataplane and control plane running in $P-lb (logs in $RUN, API $SOCK)"
 }
 
+# dataplane starts tenbin-dataplane; on an existing region it re-attaches (flow tables kept).
+dataplane() {
+	mkdir -p "$RUN"
+	# Started with ip netns exec directly (no subshell) so $! is the process's own pid.
+	ip netns exec "$P-lb" "$BIN/tenbin-dataplane" --port net_af_packet0,iface=p0 --port net_af_packet1,iface=p1 \
+		--lcores "${LAB_LCORES:-0}" --lcore-slots 2 --flow-entries 65536 --shm "$SHM" \
+		>>"$RUN/dataplane.log" 2>&1 &
+	echo $! >"$RUN/dataplane.pid"
+	for _ in $(seq 50); do [ -e "$SHM" ] && break; sleep 0.1; done
+	[ -e "$SHM" ] || { echo "dataplane did not start; see $RUN/dataplane.log" >&2; tail -5 "$RUN/dataplane.log" >&2; exit 1; }
+}
+
+control() {
+	mkdir -p "$RUN" "$(dirname "$SOCK")"
+	ip netns exec "$P-lb" "$BIN/tenbin" control --config "$CONFIG" --socket "$SOCK" >>"$RUN/control.log" 2>&1 &
+	echo $! >"$RUN/control.pid"
+	for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
+	[ -S "$SOCK" ] || { echo "control plane did not start; see $RUN/control.log" >&2; tail -5 "$RUN/control.log" >&2; exit 1; }
+}
+
+# lab_namespaces lists every namespace with the lab's prefix, servers from add-server included.
+lab_namespaces() { ip netns list | awk -v p="$P-" 'index($1, p) == 1 {print $1}'; }
+
 down() {
-	local n
-	for n in $NS_LIST; do
+	local n="" all
+	all=$(lab_namespaces)
+	for n in $all; do
 		if [ -e "/run/netns/$n" ]; then
 			# Processes started inside the namespace go with it.
 			for pid in $(ip netns pids "$n" 2>/dev/null); do kill -TERM "$pid" 2>/dev/null || true; done
 		fi
 	done
-	sleep 0.2
-	for n in $NS_LIST; do
+	# Give them a moment to exit cleanly (the dataplane releases its EAL files) before KILL.
+	for _ in $(seq 30); do
+		for n in $all; do [ -n "$(ip netns pids "$n" 2>/dev/null)" ] && break; n=; done
+		[ -z "$n" ] && break
+		sleep 0.1
+	done
+	for n in $all; do
 		if [ -e "/run/netns/$n" ]; then
 			for pid in $(ip netns pids "$n" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
 			ip netns del "$n" 2>/dev/null || true
 		fi
 	done
-	rm -f "$SHM" "$SOCK" 2>/dev/null || true
+	rm -f "$SHM" "$SOCK" "$RUN"/*.pid 2>/dev/null || true
 	[ "${1:-}" = quiet ] || echo "lab down"
 }
 
 status() {
-	for n in $NS_LIST; do
+	for n in $(printf '%s\n' $NS_LIST $(lab_namespaces) | awk '!seen[$0]++'); do
 		if [ -e "/run/netns/$n" ]; then echo "$n: up ($(ip netns pids "$n" | wc -l) processes)"; else echo "$n: absent"; fi
 	done
 }
@@ -158,6 +212,10 @@ servers) servers ;;
 balancer) balancer ;;
 down) down ;;
 status) status ;;
+server) server "${2:?usage: $0 server N}" ;;
+add-server) add_server "${2:?usage: $0 add-server N}" ;;
+dataplane) dataplane ;;
+control) control ;;
 exec) shift; n=$1; shift; ns "$P-$n" "$@" ;;
-*) echo "usage: $0 up|servers|balancer|down|status|exec NS CMD..." >&2; exit 2 ;;
+*) echo "usage: $0 up|servers|balancer|down|status|exec NS CMD...|server N|add-server N|dataplane|control" >&2; exit 2 ;;
 esac

@@ -13,6 +13,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"os"
 	"os/signal"
 	"strings"
@@ -132,8 +133,16 @@ func load(args []string) error {
 }
 
 func get(c *http.Client, url string) (Reply, error) {
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		return Reply{}, err
+	}
+	return do(c, req)
+}
+
+func do(c *http.Client, req *http.Request) (Reply, error) {
 	var rep Reply
-	resp, err := c.Get(url)
+	resp, err := c.Do(req)
 	if err != nil {
 		return rep, err
 	}
@@ -158,31 +167,57 @@ func shortErr(err error) string {
 
 // HoldResult is what `hold` prints.
 type HoldResult struct {
-	Requests int      `json:"requests"`
-	Errors   int      `json:"errors"`
-	Servers  []string `json:"servers"` // distinct servers seen, in order
+	Requests    int      `json:"requests"`
+	Errors      int      `json:"errors"`
+	Servers     []string `json:"servers"`     // distinct servers seen, in order
+	Connections int      `json:"connections"` // TCP connections dialed: 1 unless one broke
+	MaxLatency  float64  `json:"max_latency_ms"`
+	LastError   string   `json:"last_error,omitempty"`
 }
 
+// hold keeps one connection and asks it for the server's name every interval until -duration
+// ends or it gets SIGTERM/SIGINT, then prints a HoldResult. Each time the server changes it
+// says so on stderr ("server rs1") so a test can see where the connection landed while it runs.
 func hold(args []string) error {
 	fs := flag.NewFlagSet("hold", flag.ContinueOnError)
 	url := fs.String("url", "", "URL to request")
-	duration := fs.Duration("duration", 5*time.Second, "how long to keep the connection")
+	duration := fs.Duration("duration", 5*time.Second, "how long to keep the connection (0: until SIGTERM)")
 	interval := fs.Duration("interval", 50*time.Millisecond, "pause between requests")
+	timeout := fs.Duration("timeout", 2*time.Second, "per-request timeout (a longer one rides out a balancer restart on the same connection)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	// One connection for the whole run: MaxConnsPerHost 1 and keep-alive.
-	client := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{MaxConnsPerHost: 1, MaxIdleConnsPerHost: 1}}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	if *duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *duration)
+		defer cancel()
+	}
 	var res HoldResult
-	for end := time.Now().Add(*duration); time.Now().Before(end); time.Sleep(*interval) {
-		rep, err := get(client, *url)
+	// Counting dials tells a connection that survived from one the transport quietly replaced.
+	trace := &httptrace.ClientTrace{ConnectStart: func(string, string) { res.Connections++ }}
+	// One connection for the whole run: MaxConnsPerHost 1 and keep-alive.
+	client := &http.Client{Timeout: *timeout, Transport: &http.Transport{MaxConnsPerHost: 1, MaxIdleConnsPerHost: 1}}
+	for ctx.Err() == nil {
+		req, err := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace), http.MethodGet, *url, nil)
+		if err != nil {
+			return err
+		}
+		start := time.Now()
+		rep, err := do(client, req)
+		res.MaxLatency = max(res.MaxLatency, float64(time.Since(start).Microseconds())/1000)
 		res.Requests++
 		if err != nil {
 			res.Errors++
-			continue
-		}
-		if len(res.Servers) == 0 || res.Servers[len(res.Servers)-1] != rep.Server {
+			res.LastError = shortErr(err)
+		} else if len(res.Servers) == 0 || res.Servers[len(res.Servers)-1] != rep.Server {
 			res.Servers = append(res.Servers, rep.Server)
+			fmt.Fprintln(os.Stderr, "server", rep.Server)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(*interval):
 		}
 	}
 	return json.NewEncoder(os.Stdout).Encode(res)
