@@ -24,6 +24,7 @@ const (
 	CounterMax    = 32
 	DropMax       = 32
 	ObjCounterMax = 4
+	ReplyCtrMax   = 2
 	TimeoutMax    = 4
 )
 
@@ -93,6 +94,13 @@ const (
 	CtrNeighUpdates
 	CtrICMPErrSteered
 	CtrTxFull
+	CtrNATReplies
+	CtrNATRepliesRemote
+	CtrNATPortAllocs
+	CtrNATPortFrees
+	CtrNATICMPTranslated
+	CtrMSSClamped
+	CtrTOAAdded
 	counterCount
 )
 
@@ -102,6 +110,8 @@ var CounterNames = [counterCount]string{
 	"flow_new", "flow_hit", "flow_reselect", "flow_table_full", "flow_expired",
 	"arp_replies", "ndp_replies", "icmp_echo_replies", "neigh_requests", "neigh_updates",
 	"icmp_errors_steered", "tx_full",
+	"nat_replies", "nat_replies_remote", "nat_port_allocs", "nat_port_frees", "nat_icmp_translated",
+	"mss_clamped", "toa_added",
 }
 
 // DropReasonNames name enum tenbin_drop, in order; the C side's tenbin_drop_names must agree
@@ -119,6 +129,12 @@ const (
 	ObjBytes
 	ObjNewFlows
 	ObjActiveFlows
+)
+
+// Per-object counter columns of the server-to-client direction (enum tenbin_reply_counter).
+const (
+	ReplyPkts = iota
+	ReplyBytes
 )
 
 // PortConf is struct tenbin_port_conf.
@@ -151,7 +167,7 @@ type Service struct {
 	LocalPool   uint8
 	LocalCount  uint8
 	ClientAddr  uint8
-	Pad0        uint16
+	MSSMax      uint16
 	Pad1        [9]uint32
 	Name        [NameLen]byte
 }
@@ -260,6 +276,9 @@ type LcoreCounters struct {
 	Drops   [DropMax]uint64
 	Service [MaxServices][ObjCounterMax]uint64
 	Backend [MaxBackends][ObjCounterMax]uint64
+	// Server-to-client direction (nat/fnat replies).
+	ServiceReply [MaxServices][ReplyCtrMax]uint64
+	BackendReply [MaxBackends][ReplyCtrMax]uint64
 }
 
 // Flow is struct tenbin_flow.
@@ -279,8 +298,18 @@ type Flow struct {
 	Incarnation uint32
 	NATPortBE   uint16
 	NATAddr     uint8
-	Pad0        uint8
-	Pad1        uint32
+	RevFlags    uint8
+	Peer        uint32
+}
+
+// FlowHop is struct tenbin_flow_hop: where a nat/fnat connection's replies go.
+type FlowHop struct {
+	MAC  [6]uint8
+	Port uint8
+	Pad0 uint8
+	VLAN uint16
+	Pad1 uint16
+	Pad2 uint32
 }
 
 // FlowTableHdr is struct tenbin_flow_table_hdr.

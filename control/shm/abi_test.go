@@ -25,6 +25,7 @@ var mirrors = map[string]reflect.Type{
 	"tenbin_port_info":      reflect.TypeFor[PortInfo](),
 	"tenbin_lcore_counters": reflect.TypeFor[LcoreCounters](),
 	"tenbin_flow":           reflect.TypeFor[Flow](),
+	"tenbin_flow_hop":       reflect.TypeFor[FlowHop](),
 	"tenbin_flow_table_hdr": reflect.TypeFor[FlowTableHdr](),
 	"tenbin_shm_header":     reflect.TypeFor[Header](),
 }
@@ -36,7 +37,7 @@ func cName(goName string) string {
 		return "_pad" + goName[3:]
 	}
 	replacer := strings.NewReplacer("IPv4", "Ipv4", "IPv6", "Ipv6", "VIPs", "Vips", "VIP", "Vip", "LUT", "Lut",
-		"MAC", "Mac", "PID", "Pid", "BE", "Be", "NAT", "Nat", "DSCP", "Dscp", "VLAN", "Vlan", "ID", "Id", "IP", "Ip")
+		"MAC", "Mac", "PID", "Pid", "BE", "Be", "NAT", "Nat", "DSCP", "Dscp", "VLAN", "Vlan", "MSS", "Mss", "ID", "Id", "IP", "Ip")
 	s := replacer.Replace(goName)
 	var b strings.Builder
 	for i, r := range s {
@@ -128,7 +129,7 @@ func TestConstantsMatchHeader(t *testing.T) {
 		"MaxLcores": MaxLcores, "MaxPorts": MaxPorts, "MaxServices": MaxServices, "MaxBackends": MaxBackends,
 		"VIPSlots": VIPSlots, "MaxNeigh": MaxNeigh, "MaxLocalAddrs": MaxLocalAddrs, "NameLen": NameLen,
 		"FlowBucketWays": FlowBucketWays, "CounterMax": CounterMax, "DropMax": DropMax,
-		"ObjCounterMax": ObjCounterMax, "TimeoutMax": TimeoutMax,
+		"ObjCounterMax": ObjCounterMax, "TimeoutMax": TimeoutMax, "ReplyCtrMax": ReplyCtrMax,
 		"counterCount": counterCount, "dropCount": uint64(len(DropReasonNames)),
 	}
 	for name, c := range cabi.Constants() {

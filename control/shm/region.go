@@ -81,7 +81,8 @@ func Layout(p Params) (Header, error) {
 	h.CountersSize = uint64(unsafe.Sizeof(LcoreCounters{}))
 	off += uint64(p.Lcores) * h.CountersSize
 	h.FlowsOffset = roundUp(off, 4096)
-	h.FlowsSize = roundUp(uint64(unsafe.Sizeof(FlowTableHdr{}))+uint64(p.FlowEntries)*uint64(unsafe.Sizeof(Flow{})), 4096)
+	h.FlowsSize = roundUp(uint64(unsafe.Sizeof(FlowTableHdr{}))+
+		uint64(p.FlowEntries)*uint64(unsafe.Sizeof(Flow{})+unsafe.Sizeof(FlowHop{})), 4096)
 	off = h.FlowsOffset + uint64(p.Lcores)*h.FlowsSize
 	h.TotalSize = roundUp(off, hugePageSize)
 	return h, nil
@@ -298,6 +299,13 @@ func (r *Region) FlowTableHdr(i int) *FlowTableHdr {
 func (r *Region) Flows(i int) []Flow {
 	off := r.hdr.FlowsOffset + uint64(i)*r.hdr.FlowsSize + uint64(unsafe.Sizeof(FlowTableHdr{}))
 	return unsafe.Slice((*Flow)(unsafe.Pointer(&r.mem[off])), r.hdr.FlowEntries)
+}
+
+// FlowHops returns lcore slot i's flow hops (hops[j] belongs to flow entry j).
+func (r *Region) FlowHops(i int) []FlowHop {
+	off := r.hdr.FlowsOffset + uint64(i)*r.hdr.FlowsSize + uint64(unsafe.Sizeof(FlowTableHdr{})) +
+		uint64(r.hdr.FlowEntries)*uint64(unsafe.Sizeof(Flow{}))
+	return unsafe.Slice((*FlowHop)(unsafe.Pointer(&r.mem[off])), r.hdr.FlowEntries)
 }
 
 // ActiveIndex returns the config set the lcores read (acquire load).

@@ -14,6 +14,9 @@
  *   header | lcore states [MAX_LCORES] | config set 0 | config set 1 | neighbour states
  *          | port infos | per-lcore counters [n_lcores] | per-lcore flow tables [n_lcores]
  *
+ * One lcore's flow table (flows_size bytes): tenbin_flow_table_hdr | tenbin_flow[flow_entries]
+ * | tenbin_flow_hop[flow_entries] (the hop of entry i is hops[i]).
+ *
  * Who writes what:
  *   control plane: header control words, the inactive config set, control heartbeat.
  *   dataplane:     dataplane words of the header, lcore states, counters, flow tables,
@@ -106,6 +109,13 @@ enum tenbin_counter {
 	TENBIN_CTR_NEIGH_UPDATES,
 	TENBIN_CTR_ICMP_ERR_STEERED, /* ICMP errors sent to the backend owning the inner flow */
 	TENBIN_CTR_TX_FULL, /* packets the port refused (also counted as drop tx_full) */
+	TENBIN_CTR_NAT_REPLIES,        /* nat/fnat server-to-client packets translated */
+	TENBIN_CTR_NAT_REPLIES_REMOTE, /* ... whose state another lcore owns */
+	TENBIN_CTR_NAT_PORT_ALLOCS,    /* fnat source ports taken; in use = allocs - frees */
+	TENBIN_CTR_NAT_PORT_FREES,
+	TENBIN_CTR_NAT_ICMP_TRANSLATED, /* ICMP errors about NATed flows, rewritten inside and out */
+	TENBIN_CTR_MSS_CLAMPED,
+	TENBIN_CTR_TOA_ADDED,          /* fnat: client address options written into segments */
 	TENBIN_CTR_MAX = 32,
 };
 
@@ -148,6 +158,14 @@ enum tenbin_obj_counter {
 	TENBIN_OBJ_MAX = 4,
 };
 
+/* Per-service and per-backend counters of the server-to-client direction (nat/fnat replies);
+ * the tenbin_obj_counter columns count the client-to-server direction. */
+enum tenbin_reply_counter {
+	TENBIN_REPLY_PKTS = 0,
+	TENBIN_REPLY_BYTES,
+	TENBIN_REPLY_MAX = 2,
+};
+
 /* ---------------------------------------------------------------------------------------- */
 /* Config set: written only by the control plane while inactive; read-only for lcores.       */
 
@@ -179,7 +197,7 @@ struct tenbin_service {
 	uint8_t  local_pool;    /* fnat: index of the first local address (see local_addrs) */
 	uint8_t  local_count;   /* fnat: number of local addresses */
 	uint8_t  client_addr;   /* fnat: 0 none, 1 TOA, 2 PROXY v2 */
-	uint16_t _pad0;
+	uint16_t mss_max;       /* nat/fnat: clamp the MSS option of SYNs both ways (0 = off) */
 	uint32_t _pad1[9];
 	char     name[TENBIN_NAME_LEN];
 };
@@ -293,6 +311,8 @@ struct tenbin_lcore_counters {
 	uint64_t drops[TENBIN_DROP_MAX];
 	uint64_t service[TENBIN_MAX_SERVICES][TENBIN_OBJ_MAX];
 	uint64_t backend[TENBIN_MAX_BACKENDS][TENBIN_OBJ_MAX];
+	uint64_t service_reply[TENBIN_MAX_SERVICES][TENBIN_REPLY_MAX];
+	uint64_t backend_reply[TENBIN_MAX_BACKENDS][TENBIN_REPLY_MAX];
 } __attribute__((aligned(TENBIN_CACHE_LINE)));
 
 /* One flow entry: one cache line. Key is the packet's tuple as received (network-order ports,
@@ -315,9 +335,23 @@ struct tenbin_flow {
 	uint32_t incarnation;     /* backend incarnation at selection */
 	uint16_t nat_port_be;     /* fnat: our source port */
 	uint8_t  nat_addr;        /* fnat: local address index */
-	uint8_t  _pad0;
-	uint32_t _pad1;
+	uint8_t  rev_flags;       /* nat/fnat forward entry: what the server sent (dataplane/nat.h);
+				   * any lcore may set bits, with an atomic OR */
+	uint32_t peer;            /* nat/fnat: index + 1 of the paired entry in the same table
+				   * (forward <-> reverse); 0 = none */
 } __attribute__((aligned(TENBIN_CACHE_LINE)));
+
+/* Where a nat/fnat connection's client-side packets came from, for its replies (the MAC
+ * that sent the client's first packet: its router, or the client when on-link). One per
+ * flow entry, used by forward entries; written before the pair is published. */
+struct tenbin_flow_hop {
+	uint8_t  mac[6];
+	uint8_t  port;
+	uint8_t  _pad0;
+	uint16_t vlan;            /* 0 = untagged */
+	uint16_t _pad1;
+	uint32_t _pad2;
+};
 
 struct tenbin_flow_table_hdr {
 	uint32_t n_entries;       /* power of two, multiple of TENBIN_FLOW_BUCKET_WAYS */
@@ -347,8 +381,8 @@ struct tenbin_shm_header {
 	uint64_t port_infos_offset;      /* struct tenbin_port_info[TENBIN_MAX_PORTS] */
 	uint64_t counters_offset;        /* struct tenbin_lcore_counters[n_lcores] */
 	uint64_t counters_size;          /* one lcore's block */
-	uint64_t flows_offset;           /* per lcore: hdr + entries */
-	uint64_t flows_size;             /* one lcore's table, header included */
+	uint64_t flows_offset;           /* per lcore: hdr + entries + hops */
+	uint64_t flows_size;             /* one lcore's table, header and hops included */
 	uint64_t _pad1[9];
 
 	/* Control-plane words. */
@@ -379,6 +413,7 @@ _Static_assert(sizeof(struct tenbin_vip_slot) == 32, "vip slot size");
 _Static_assert(sizeof(struct tenbin_neigh_key) == 32, "neigh key size");
 _Static_assert(sizeof(struct tenbin_neigh_state) == 32, "neigh state size");
 _Static_assert(sizeof(struct tenbin_flow_table_hdr) == 64, "flow table header size");
+_Static_assert(sizeof(struct tenbin_flow_hop) == 16, "flow hop size");
 _Static_assert(sizeof(struct tenbin_lcore_counters) % TENBIN_CACHE_LINE == 0, "counters");
 _Static_assert((TENBIN_VIP_SLOTS & (TENBIN_VIP_SLOTS - 1)) == 0, "vip slots power of two");
 

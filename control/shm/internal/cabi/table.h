@@ -27,7 +27,7 @@
 	F(tenbin_service, local_pool) \
 	F(tenbin_service, local_count) \
 	F(tenbin_service, client_addr) \
-	F(tenbin_service, _pad0) \
+	F(tenbin_service, mss_max) \
 	F(tenbin_service, _pad1) \
 	F(tenbin_service, name) \
 	S(tenbin_backend) \
@@ -109,6 +109,8 @@
 	F(tenbin_lcore_counters, drops) \
 	F(tenbin_lcore_counters, service) \
 	F(tenbin_lcore_counters, backend) \
+	F(tenbin_lcore_counters, service_reply) \
+	F(tenbin_lcore_counters, backend_reply) \
 	S(tenbin_flow) \
 	F(tenbin_flow, sig) \
 	F(tenbin_flow, expires_ms) \
@@ -125,8 +127,15 @@
 	F(tenbin_flow, incarnation) \
 	F(tenbin_flow, nat_port_be) \
 	F(tenbin_flow, nat_addr) \
-	F(tenbin_flow, _pad0) \
-	F(tenbin_flow, _pad1) \
+	F(tenbin_flow, rev_flags) \
+	F(tenbin_flow, peer) \
+	S(tenbin_flow_hop) \
+	F(tenbin_flow_hop, mac) \
+	F(tenbin_flow_hop, port) \
+	F(tenbin_flow_hop, _pad0) \
+	F(tenbin_flow_hop, vlan) \
+	F(tenbin_flow_hop, _pad1) \
+	F(tenbin_flow_hop, _pad2) \
 	S(tenbin_flow_table_hdr) \
 	F(tenbin_flow_table_hdr, n_entries) \
 	F(tenbin_flow_table_hdr, sweep_cursor) \
