@@ -1,9 +1,9 @@
 // Command fastpath measures the dataplane's per-packet path in-process: tenbin_mbuf_burst
 // (the lcore loop's adapter around tenbin_process) over a pre-built array of mbufs, no PMD,
 // no EAL, one core. It reports the median Mpps and ns/packet of several trials for L2DSR
-// and L3DSR flow hits and L2DSR new flows, with 1k and 1M distinct flows.
+// and L3DSR flow hits and L2DSR new flows, with 1k and 1M distinct flows by default.
 //
-//	go run ./bench/fastpath [-trials 5] [-packets 8000000]
+//	go run ./bench/fastpath [-trials 5] [-packets 8000000] [-flows 1k,100k,1M] [-cases l2dsr-hit]
 package main
 
 /*
@@ -23,6 +23,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"unsafe"
 
 	"github.com/google/gopacket"
@@ -47,21 +49,35 @@ type benchCase struct {
 func main() {
 	trials := flag.Int("trials", 5, "trials per case (the median is reported)")
 	packets := flag.Int("packets", 8_000_000, "packets per trial")
+	flowList := flag.String("flows", "1k,1M", "distinct flows per run, comma-separated (k and M suffixes)")
+	caseList := flag.String("cases", "", "run only these cases, comma-separated (default: all)")
 	flag.Parse()
-	if err := run(*trials, *packets); err != nil {
+	flows, err := parseCounts(*flowList)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "fastpath: -flows:", err)
+		os.Exit(2)
+	}
+	if err := run(*trials, *packets, flows, *caseList); err != nil {
 		fmt.Fprintln(os.Stderr, "fastpath:", err)
 		os.Exit(1)
 	}
 }
 
-func run(trials, packets int) error {
+func run(trials, packets int, flowCounts []uint32, only string) error {
 	cases := []benchCase{
 		{"l2dsr-hit", vipL2, false, 0},
 		{"l3dsr-hit", vipL3, true, 0},
 		{"l2dsr-new", vipL2, false, 1_000_000},
 	}
+	if only != "" {
+		want := strings.Split(only, ",")
+		cases = slices.DeleteFunc(cases, func(c benchCase) bool { return !slices.Contains(want, c.name) })
+		if len(cases) == 0 {
+			return fmt.Errorf("no case named in %q", only)
+		}
+	}
 	fmt.Printf("%-10s %8s %10s %10s %10s %10s\n", "case", "flows", "Mpps", "ns/pkt", "min Mpps", "max Mpps")
-	for _, flows := range []uint32{1 << 10, 1 << 20} {
+	for _, flows := range flowCounts {
 		region, cleanup, err := newRegion(flows)
 		if err != nil {
 			return err
@@ -75,6 +91,26 @@ func run(trials, packets int) error {
 		cleanup()
 	}
 	return nil
+}
+
+// parseCounts reads "1k,100k,1M" (k = 1024, M = 1024*1024).
+func parseCounts(list string) ([]uint32, error) {
+	var out []uint32
+	for _, f := range strings.Split(list, ",") {
+		mult := uint64(1)
+		switch {
+		case strings.HasSuffix(f, "k"):
+			mult, f = 1<<10, strings.TrimSuffix(f, "k")
+		case strings.HasSuffix(f, "M"):
+			mult, f = 1<<20, strings.TrimSuffix(f, "M")
+		}
+		n, err := strconv.ParseUint(f, 10, 32)
+		if err != nil || n == 0 || n*mult > 1<<28 {
+			return nil, fmt.Errorf("%q: want a count between 1 and 256M", f)
+		}
+		out = append(out, uint32(n*mult))
+	}
+	return out, nil
 }
 
 // newRegion makes a one-lcore region with room for twice the flows and publishes two
