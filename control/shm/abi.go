@@ -168,7 +168,9 @@ type Service struct {
 	LocalCount  uint8
 	ClientAddr  uint8
 	MSSMax      uint16
-	Pad1        [9]uint32
+	NATPortLo   uint16
+	NATPortHi   uint16
+	Pad1        [8]uint32
 	Name        [NameLen]byte
 }
 

@@ -56,6 +56,9 @@ type ServiceSpec struct {
 	IngressPort uint8
 	LocalAddrs  []netip.Addr // fnat pool
 	ClientAddr  uint8
+	MSSMax      uint16 // nat/fnat: clamp SYNs' MSS option both ways; 0 = off
+	NATPortLo   uint16 // fnat source ports, inclusive; 0 = 1024
+	NATPortHi   uint16 // 0 = 65535
 	Backends    []BackendSpec
 	// LUT holds, per slot, an index into Backends or -1 for none (maglev.Build's output,
 	// or a weighted round-robin sequence for LUTCursor).
@@ -379,6 +382,7 @@ func (w *Writer) fill(cs *ConfigSet, lut []uint16, d *Desired, p *plan) error {
 		sv.Proto, sv.Port, sv.Mode, sv.LUTKind = s.Proto, s.Port, s.Mode, s.LUTKind
 		sv.DSCP, sv.HashFields, sv.HashSeed = s.DSCP, s.HashFields, s.HashSeed
 		sv.TimeoutS, sv.Flags, sv.IngressPort, sv.ClientAddr = s.TimeoutS, s.Flags, s.IngressPort, s.ClientAddr
+		sv.MSSMax, sv.NATPortLo, sv.NATPortHi = s.MSSMax, s.NATPortLo, s.NATPortHi
 		SetName(sv.Name[:], s.Name)
 		cs.NServices = max(cs.NServices, uint32(si)+1)
 		if len(s.LocalAddrs) > 0 {

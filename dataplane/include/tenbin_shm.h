@@ -198,7 +198,9 @@ struct tenbin_service {
 	uint8_t  local_count;   /* fnat: number of local addresses */
 	uint8_t  client_addr;   /* fnat: 0 none, 1 TOA, 2 PROXY v2 */
 	uint16_t mss_max;       /* nat/fnat: clamp the MSS option of SYNs both ways (0 = off) */
-	uint32_t _pad1[9];
+	uint16_t nat_port_lo;   /* fnat: source port range, inclusive; 0 = 1024 */
+	uint16_t nat_port_hi;   /* 0 = 65535 */
+	uint32_t _pad1[8];
 	char     name[TENBIN_NAME_LEN];
 };
 

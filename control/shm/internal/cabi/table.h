@@ -28,6 +28,8 @@
 	F(tenbin_service, local_count) \
 	F(tenbin_service, client_addr) \
 	F(tenbin_service, mss_max) \
+	F(tenbin_service, nat_port_lo) \
+	F(tenbin_service, nat_port_hi) \
 	F(tenbin_service, _pad1) \
 	F(tenbin_service, name) \
 	S(tenbin_backend) \
