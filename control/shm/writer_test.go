@@ -140,6 +140,11 @@ func TestPublishWaitsForLcoresAndNeverRewritesALiveSet(t *testing.T) {
 		go func() { defer wg.Done(); fakeLcore(r, i, stop, &torn) }()
 	}
 	defer func() { close(stop); wg.Wait() }()
+	for l := 0; l < 2; l++ { // both lcores live before the first publish
+		for atomic.LoadUint64(&r.LcoreState(l).HeartbeatMs) == 0 {
+			time.Sleep(time.Millisecond)
+		}
+	}
 	for i := 0; i < 50; i++ {
 		gen, err := w.Publish(context.Background(), &Desired{Services: []ServiceSpec{webService("198.18.2.11", "198.18.2.12")}})
 		if err != nil {
