@@ -147,6 +147,9 @@ stop_pid() { # stop_pid FILE: TERM the process named in FILE, if it still runs, 
 # the lab's clients and servers need the other) and the control plane beside it.
 balancer() {
 	rm -f "$SHM"
+	# The control plane runs on a copy: `tenbin config apply` writes the applied file back to
+	# its --config, which must not be the checked-in lab.yaml.
+	mkdir -p "$RUN" && cp "$CONFIG" "$RUN/config.yaml"
 	dataplane
 	control
 	echo "balancer: dataplane and control plane running in $P-lb (logs in $RUN, API $SOCK)"
@@ -164,9 +167,10 @@ dataplane() {
 	[ -e "$SHM" ] || { echo "dataplane did not start; see $RUN/dataplane.log" >&2; tail -5 "$RUN/dataplane.log" >&2; exit 1; }
 }
 
-control() {
+control() { # restarted alone, it keeps the configuration last applied
 	mkdir -p "$RUN" "$(dirname "$SOCK")"
-	ip netns exec "$P-lb" "$BIN/tenbin" control --config "$CONFIG" --socket "$SOCK" >>"$RUN/control.log" 2>&1 &
+	[ -e "$RUN/config.yaml" ] || cp "$CONFIG" "$RUN/config.yaml"
+	ip netns exec "$P-lb" "$BIN/tenbin" control --config "$RUN/config.yaml" --socket "$SOCK" >>"$RUN/control.log" 2>&1 &
 	echo $! >"$RUN/control.pid"
 	for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
 	[ -S "$SOCK" ] || { echo "control plane did not start; see $RUN/control.log" >&2; tail -5 "$RUN/control.log" >&2; exit 1; }

@@ -99,6 +99,20 @@ func startCapture(t *testing.T, port, file string) *capture {
 
 func (c *capture) stop(t *testing.T) {
 	t.Helper()
+	// tcpdump may lag behind the traffic on two busy cores; what it has not read from the
+	// kernel when it stops is lost, so wait until the file stops growing.
+	size := int64(-1)
+	waitFor(5*time.Second, func() bool {
+		fi, err := os.Stat(c.file)
+		if err == nil && fi.Size() == size {
+			return true
+		}
+		if err == nil {
+			size = fi.Size()
+		}
+		time.Sleep(250 * time.Millisecond)
+		return false
+	})
 	c.cmd.Process.Signal(syscall.SIGTERM)
 	c.cmd.Wait()
 }

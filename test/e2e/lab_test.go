@@ -77,6 +77,8 @@ func runMain(m *testing.M) int {
 		os.Exit(130)
 	}()
 
+	// The tests apply configurations; none may end up in the checked-in file.
+	config, _ := os.ReadFile(l.config)
 	code := 1
 	if err := l.up(); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: lab up:", err)
@@ -90,6 +92,10 @@ func runMain(m *testing.M) int {
 	signal.Stop(signals)
 	l.down()
 	reaper.done()
+	if now, _ := os.ReadFile(l.config); !bytes.Equal(now, config) {
+		fmt.Fprintf(os.Stderr, "e2e: %s changed during the tests\n", l.config)
+		code = 1
+	}
 	if left := leftovers(l); len(left) > 0 {
 		fmt.Fprintln(os.Stderr, "e2e: the lab left things behind:\n  "+strings.Join(left, "\n  "))
 		code = 1
@@ -109,10 +115,15 @@ func newLab() (*lab, string) {
 	if err != nil {
 		return nil, err.Error()
 	}
-	l := &lab{root: root, bin: filepath.Join(root, "bin"), config: filepath.Join(root, "configs", "lab.yaml")}
+	// TENBIN_BIN points the tests at binaries built elsewhere (e.g. from a clean checkout).
+	bin := os.Getenv("TENBIN_BIN")
+	if bin == "" {
+		bin = filepath.Join(root, "bin")
+	}
+	l := &lab{root: root, bin: bin, config: filepath.Join(root, "configs", "lab.yaml")}
 	for _, b := range []string{"tenbin", "tenbin-dataplane"} {
 		if _, err := os.Stat(filepath.Join(l.bin, b)); err != nil {
-			return nil, fmt.Sprintf("bin/%s is missing: run `make build` first", b)
+			return nil, fmt.Sprintf("%s is missing: run `make build` first", filepath.Join(l.bin, b))
 		}
 	}
 	for _, tool := range []string{"ip", "tcpdump", "nft"} {
