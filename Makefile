@@ -14,7 +14,7 @@ DEB_PKGS := dpdk dpdk-dev libdpdk-dev pkg-config gcc libpcap-dev iproute2 nftabl
 # Fuzz time per fuzz target in `make test`.
 FUZZTIME ?= 10s
 
-.PHONY: help deps build test test-unit test-fuzz bench demo lab-up lab-down clean generate
+.PHONY: help deps build test test-unit test-fuzz test-e2e bench demo lab-up lab-down clean generate
 
 help:
 	@echo "make deps    install the Debian packages (idempotent, quiet when present)"
@@ -41,8 +41,14 @@ build: deps
 # The whole suite: what .ci/run calls. End-to-end tests need root and skip clearly without it.
 test: deps build
 	$(GO) vet ./...
-	$(GO) test -count=1 -timeout 25m ./...
+	$(GO) test -count=1 -timeout 25m $$($(GO) list ./... | grep -v '/test/e2e$$')
 	$(MAKE) --no-print-directory test-fuzz
+	$(MAKE) --no-print-directory test-e2e
+
+# End-to-end tests in network namespaces (scripts/lab.sh), alone so that no other package's
+# tests compete for the two cores the lab's timings count on; -v prints their figures.
+test-e2e: build
+	$(GO) test -count=1 -timeout 10m -v ./test/e2e/
 
 test-unit:
 	$(GO) test -count=1 -short ./...
