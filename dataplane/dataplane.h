@@ -40,6 +40,9 @@ struct tenbin_pkt {
 	uint8_t  verdict;     /* enum tenbin_verdict */
 	uint8_t  drop_reason; /* enum tenbin_drop when verdict is DROP */
 	uint8_t  _pad;
+	/* in: 0, or tenbin_flow_sig_peek() of this frame, which a burst computes ahead to
+	 * prefetch the flow bucket; the flow lookup then uses it instead of hashing again */
+	uint32_t flow_sig;
 };
 
 /* Smallest headroom the adapters must leave in front of a frame: room to push one VLAN tag
@@ -78,6 +81,13 @@ struct tenbin_worker {
 	uint32_t neigh_cursor;    /* slot 0: next neighbour key of this round */
 	uint32_t _pad0;
 	uint32_t cursor[TENBIN_MAX_SERVICES]; /* LUT_CURSOR position per service */
+
+	/* nat.c (nat.h) */
+	struct tenbin_flow_hop *hops; /* this slot's hop per flow entry */
+	uint64_t nat_gen;         /* generation nat_on was worked out for */
+	uint32_t nat_on;          /* the set has nat/fnat services (and the region has hops) */
+	uint32_t _pad1;
+	uint32_t nat_cursor[TENBIN_MAX_LOCAL_ADDRS]; /* fnat: next source port per local address */
 } __attribute__((aligned(TENBIN_CACHE_LINE)));
 
 /* Names of enum tenbin_drop, in order (compared with control/shm.DropReasonNames). */

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include <rte_hash_crc.h>
+#include <rte_prefetch.h>
 
 #include "dataplane.h"
 
@@ -49,21 +50,85 @@ _Static_assert(offsetof(struct tenbin_flow, family) - offsetof(struct tenbin_flo
 #define TENBIN_TMO_DEFAULT_FIN 120u
 #define TENBIN_TMO_DEFAULT_UDP 300u
 
-/* Flow signature: CRC32-C over the whole key; never 0 (0 marks an empty way). */
+/* Flow signature: CRC32-C over the whole key, taken as the words it lies in (src and dst as
+ * two 64-bit words each, the ports as one 32-bit word, proto | family << 8); never 0 (0
+ * marks an empty way). */
+static inline uint32_t tenbin_flow_sig_words(uint64_t s0, uint64_t s1, uint64_t d0, uint64_t d1,
+					     uint32_t ports, uint16_t proto_family)
+{
+	uint32_t h;
+
+	h = rte_hash_crc_8byte(s0, 0x9e3779b9u);
+	h = rte_hash_crc_8byte(s1, h);
+	h = rte_hash_crc_8byte(d0, h);
+	h = rte_hash_crc_8byte(d1, h);
+	h = rte_hash_crc_4byte(ports, h);
+	h = rte_hash_crc_2byte(proto_family, h);
+	return h | (h == 0);
+}
+
 static inline uint32_t tenbin_flow_sig(const struct tenbin_flow_key *k)
 {
 	uint64_t a[4];
-	uint32_t tail, h;
+	uint32_t tail;
 
 	memcpy(a, k->src, 32);
 	memcpy(&tail, &k->sport_be, 4);
-	h = rte_hash_crc_8byte(a[0], 0x9e3779b9u);
-	h = rte_hash_crc_8byte(a[1], h);
-	h = rte_hash_crc_8byte(a[2], h);
-	h = rte_hash_crc_8byte(a[3], h);
-	h = rte_hash_crc_4byte(tail, h);
-	h = rte_hash_crc_2byte((uint16_t)(k->proto | k->family << 8), h);
-	return h | (h == 0);
+	return tenbin_flow_sig_words(a[0], a[1], a[2], a[3], tail, (uint16_t)(k->proto | k->family << 8));
+}
+
+/* Stage 1 of a burst (lcore.c): the signature tenbin_process's flow lookup will compute,
+ * read straight from the frame f[0..len) without a full parse, so the bucket can be
+ * prefetched a burst ahead and the signature handed over in tenbin_pkt.flow_sig. Only the
+ * common case is peeked: up to two VLAN tags, then IPv4 (any IHL, not a fragment) or IPv6
+ * with TCP/UDP right after the fixed header. Anything else returns 0 ("not peeked") and
+ * tenbin_process computes the signature itself. For those packets the bytes read are the
+ * ones the key is built from after tenbin_parse (addresses at the IP header's fixed
+ * offsets, ports at l3 + IHL or l3 + 40, both ports kept because nothing is fragmented);
+ * a frame tenbin_parse rejects never reaches the flow table, so its peek is unused. */
+static inline uint32_t tenbin_flow_sig_peek(const uint8_t *f, uint16_t len)
+{
+	unsigned off = 14;
+	uint16_t et;
+	uint32_t ports, a4;
+	uint64_t s[2], d[2];
+	const uint8_t *ip;
+
+	if (len < 14 + 20 + 4) /* the shortest frame peeked; also covers two tags' bytes */
+		return 0;
+	et = (uint16_t)(f[12] << 8 | f[13]);
+	if (et == 0x8100 || et == 0x88a8) {
+		et = (uint16_t)(f[16] << 8 | f[17]);
+		off = 18;
+		if (et == 0x8100) {
+			et = (uint16_t)(f[20] << 8 | f[21]);
+			off = 22;
+		}
+	}
+	ip = f + off;
+	if (et == 0x0800) {
+		unsigned ihl = (unsigned)(ip[0] & 0xf) * 4;
+
+		/* version 4, IHL >= 5, MF clear and offset 0, TCP or UDP, ports inside */
+		if (off + 20 > len || (ip[0] >> 4) != 4 || ihl < 20 || ((ip[6] & 0x3f) | ip[7]) != 0 ||
+		    (ip[9] != 6 && ip[9] != 17) || off + ihl + 4 > len)
+			return 0;
+		memcpy(&a4, ip + 12, 4);
+		s[0] = a4;
+		memcpy(&a4, ip + 16, 4);
+		d[0] = a4;
+		memcpy(&ports, ip + ihl, 4);
+		return tenbin_flow_sig_words(s[0], 0, d[0], 0, ports, (uint16_t)(ip[9] | 4 << 8));
+	}
+	if (et == 0x86dd) {
+		if ((ip[0] >> 4) != 6 || (ip[6] != 6 && ip[6] != 17) || off + 40 + 4 > len)
+			return 0;
+		memcpy(s, ip + 8, 16);
+		memcpy(d, ip + 24, 16);
+		memcpy(&ports, ip + 40, 4);
+		return tenbin_flow_sig_words(s[0], s[1], d[0], d[1], ports, (uint16_t)(ip[6] | 6 << 8));
+	}
+	return 0;
 }
 
 static inline int tenbin_flow_expired(const struct tenbin_flow *e, uint32_t now32)
@@ -75,6 +140,17 @@ static inline int tenbin_flow_expired(const struct tenbin_flow *e, uint32_t now3
 static inline struct tenbin_flow *tenbin_flow_bucket(const struct tenbin_worker *w, uint32_t sig)
 {
 	return &w->flows[(size_t)(sig & w->bucket_mask) * TENBIN_FLOW_BUCKET_WAYS];
+}
+
+/* Prefetches every way of sig's bucket (4 lines): a lookup reads ways until it matches, an
+ * insertion reads all four. */
+static inline void tenbin_flow_prefetch(const struct tenbin_worker *w, uint32_t sig)
+{
+	const struct tenbin_flow *b = tenbin_flow_bucket(w, sig);
+	int i;
+
+	for (i = 0; i < TENBIN_FLOW_BUCKET_WAYS; i++)
+		rte_prefetch0(&b[i]);
 }
 
 /* Finds the live entry for k. When there is none, *freeway is an empty or expired way of
@@ -107,9 +183,17 @@ tenbin_flow_find(struct tenbin_worker *w, const struct tenbin_flow_key *k, uint3
 const struct tenbin_flow *tenbin_flow_find_any(const struct tenbin_worker *w,
 					       const struct tenbin_flow_key *k, uint32_t sig);
 
+/* tenbin_flow.flags: the entry is one of a nat/fnat pair (nat.h); releasing it frees both. */
+#define TENBIN_FF_NAT 0x01u
+void tenbin_nat_release(struct tenbin_worker *w, struct tenbin_flow *e);
+
 /* Frees an entry and keeps the backend's active-flow count. */
 static inline void tenbin_flow_release(struct tenbin_worker *w, struct tenbin_flow *e)
 {
+	if (e->flags & TENBIN_FF_NAT) {
+		tenbin_nat_release(w, e);
+		return;
+	}
 	if (e->backend < TENBIN_MAX_BACKENDS)
 		w->ctr->backend[e->backend][TENBIN_OBJ_ACTIVE_FLOWS]--;
 	e->sig = 0;

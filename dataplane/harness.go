@@ -4,6 +4,7 @@ package dataplane
 #include <stdlib.h>
 #include <string.h>
 #include "dataplane.h"
+#include "flow.h"
 
 static struct tenbin_worker *tb_worker_new(void)
 {
@@ -15,9 +16,11 @@ static struct tenbin_worker *tb_worker_new(void)
 	return p;
 }
 
-// One call per frame: the harness runs a burst of one, as the lcore loop would.
+// One call per frame: the harness runs a burst of one, as the lcore loop would, stage 1's
+// peeked flow signature included.
 static void tb_run(struct tenbin_worker *w, struct tenbin_pkt *p, uint64_t now_ms)
 {
+	p->flow_sig = tenbin_flow_sig_peek(p->buf + p->off, p->len);
 	tenbin_worker_begin(w, now_ms);
 	tenbin_process(w, p);
 }

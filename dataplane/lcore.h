@@ -12,7 +12,6 @@
 #include "dataplane.h"
 
 #define TENBIN_BURST        32
-#define TENBIN_PREFETCH     4   /* packets prefetched ahead of the one being processed */
 #define TENBIN_TX_BUF       (2 * TENBIN_BURST)
 #define TENBIN_LCORE_MAX_RX 16
 #define TENBIN_NO_QUEUE     0xffff

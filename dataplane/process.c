@@ -24,6 +24,7 @@
 #include "flow.h"
 #include "forward.h"
 #include "icmp.h"
+#include "nat.h"
 #include "neigh.h"
 #include "parse.h"
 #include "select.h"
@@ -238,8 +239,7 @@ static int by_mode(struct tenbin_worker *w, struct tenbin_pkt *p, const struct t
 		return dsr(w, p, h, svc, k, sig, e, fw);
 	case TENBIN_MODE_NAT:
 	case TENBIN_MODE_FNAT:
-		/* The L4-switch issue adds NAT here; until then there is no state to use. */
-		return TENBIN_DROP_NAT_NO_STATE;
+		return tenbin_nat_forward(w, p, h, svc, k, sig); /* its own lookups: nat.c */
 	default:
 		return TENBIN_DROP_NO_BACKEND; /* a zeroed service drops */
 	}
@@ -255,7 +255,7 @@ static int l4(struct tenbin_worker *w, struct tenbin_pkt *p, const struct tenbin
 	uint16_t svc;
 
 	key_from_packet(&k, f, h);
-	sig = tenbin_flow_sig(&k);
+	sig = p->flow_sig ? p->flow_sig : tenbin_flow_sig(&k); /* peeked by the burst, or not */
 	if (h->frag == TENBIN_FRAG_LATER) {
 		e = tenbin_flow_find(w, &k, sig, &fw);
 		if (e != NULL && e->service < TENBIN_MAX_SERVICES)
@@ -266,8 +266,8 @@ static int l4(struct tenbin_worker *w, struct tenbin_pkt *p, const struct tenbin
 		return by_mode(w, p, h, svc, &k, sig, e, fw);
 	}
 	svc = tenbin_vip_find_l4(w->cs, addr, h->family, h->proto, rte_be_to_cpu_16(h->dport_be));
-	if (svc == TENBIN_NO_SERVICE)
-		return TENBIN_DROP_NO_VIP;
+	if (svc == TENBIN_NO_SERVICE) /* a nat/fnat server's reply, or no_vip */
+		return tenbin_nat_reply(w, p, h, &k, sig);
 	if (w->cs->services[svc].mode > TENBIN_MODE_L3DSR)
 		return by_mode(w, p, h, svc, &k, sig, NULL, NULL);
 	e = tenbin_flow_find(w, &k, sig, &fw);
@@ -285,8 +285,8 @@ static int icmp(struct tenbin_worker *w, struct tenbin_pkt *p, const struct tenb
 	struct tenbin_flow_key k;
 	int r;
 
-	if (svc == TENBIN_NO_SERVICE)
-		return TENBIN_DROP_NO_VIP;
+	if (svc == TENBIN_NO_SERVICE) /* about a nat/fnat connection, from its server's side? */
+		return tenbin_nat_icmp_to_client(w, p, h);
 	if (h->l4_off == 0)
 		return TENBIN_DROP_FRAGMENT; /* nothing we answer comes fragmented */
 	if (h->icmp_type == (h->family == 4 ? 8 : 128)) {
@@ -311,6 +311,8 @@ static int icmp(struct tenbin_worker *w, struct tenbin_pkt *p, const struct tenb
 	}
 	if (e == NULL || e->service >= TENBIN_MAX_SERVICES)
 		return TENBIN_DROP_ICMP_ERR_NO_FLOW;
+	if (e->flags & TENBIN_FF_NAT)
+		return tenbin_nat_icmp_to_backend(w, p, h, e);
 	be = tenbin_backend_usable(cs, e->backend);
 	if (be == NULL || be->incarnation != e->incarnation)
 		return TENBIN_DROP_ICMP_ERR_NO_FLOW;
