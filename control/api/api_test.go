@@ -169,7 +169,7 @@ func TestConfigApplyAndDiff(t *testing.T) {
 	data, _ := os.ReadFile("testdata/api.yaml")
 	next := []byte(strings.Replace(string(data), "{name: rs2, address: 198.18.0.12}", "{name: rs2, address: 198.18.0.12, weight: 10}", 1))
 	d, err := c.Diff(ctx, "next.yaml", next)
-	if err != nil || len(d.Changes) != 1 || d.Changes[0] != "~ backend web/rs2: weight: 100 → 10" {
+	if err != nil || len(d.Changes) != 1 || d.Changes[0] != "~ backend web/rs2: weight 100 → 10" {
 		t.Errorf("diff %q, %v", d.Changes, err)
 	}
 	if _, err := c.Diff(ctx, "bad.yaml", []byte("{")); !errors.As(err, &ae) || ae.Code != CodeInvalidConfig {
