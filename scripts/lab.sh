@@ -149,7 +149,12 @@ balancer() {
 	rm -f "$SHM"
 	# The control plane runs on a copy: `tenbin config apply` writes the applied file back to
 	# its --config, which must not be the checked-in lab.yaml.
-	mkdir -p "$RUN" && cp "$CONFIG" "$RUN/config.yaml"
+	mkdir -p "$RUN"
+	if [ -n "${LAB_CONFIG:-}" ]; then
+		cp "$LAB_CONFIG" "$RUN/config.yaml"
+	else # the embedded default, the same text as configs/lab.yaml
+		"$BIN/tenbin" config default >"$RUN/config.yaml"
+	fi
 	dataplane
 	control
 	echo "balancer: dataplane and control plane running in $P-lb (logs in $RUN, API $SOCK)"

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"tenbin/configs"
+
 	"errors"
 	"fmt"
 	"io"
@@ -73,6 +75,15 @@ func init() {
 				return err
 			}
 			_, err = fmt.Fprintf(cmd.OutOrStdout(), "applied: generation %d\n", res.Generation)
+			return err
+		},
+	})
+	cfg.AddCommand(&cobra.Command{
+		Use:   "default",
+		Short: "Print the embedded default configuration (the lab's, which `make demo` runs)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_, err := cmd.OutOrStdout().Write(configs.Lab)
 			return err
 		},
 	})
