@@ -2,6 +2,7 @@ package main
 
 import (
 	"tenbin/configs"
+	"tenbin/proxy"
 
 	"errors"
 	"fmt"
@@ -24,6 +25,12 @@ func init() {
 				return err
 			}
 			c, err := config.Load(args[0])
+			if err == nil && c.Proxy != nil {
+				// The proxy tier's section is checked by its own parser, positions and all.
+				if _, perr := proxy.Parse(c.Proxy, args[0]); perr != nil {
+					return newUsageError("%v", perr)
+				}
+			}
 			return printValidation(cmd.OutOrStdout(), args[0], c, err)
 		},
 	})
