@@ -141,6 +141,9 @@ int tenbin_forward(struct tenbin_worker *w, struct tenbin_pkt *p, const struct t
 			return r;
 		break;
 	}
+	case TENBIN_MODE_NAT:
+	case TENBIN_MODE_FNAT:
+		break; /* nat.c rewrote the packet already */
 	default:
 		return TENBIN_DROP_NO_BACKEND;
 	}
