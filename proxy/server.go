@@ -13,6 +13,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"tenbin/control/health"
 )
 
 // Options are what the caller supplies besides the config.
@@ -38,6 +40,7 @@ type Server struct {
 	reqCtx    context.Context
 	reqCancel context.CancelFunc
 	bg        sync.WaitGroup
+	health    *health.Monitor // nil: no pool is health checked
 }
 
 type listenerRuntime struct {
@@ -100,22 +103,7 @@ func (s *Server) Start() error {
 	for i, lr := range s.listeners {
 		s.serve(lr, bound[i])
 	}
-	for i := range s.cfg.Pools {
-		pc := &s.cfg.Pools[i]
-		if pc.HealthCheck == nil {
-			continue
-		}
-		p := s.pools[pc.Name]
-		hm := &healthMonitor{pool: p, checker: newChecker(pc.HealthCheck), cfg: *pc.HealthCheck, log: s.log,
-			onFlip: func(b *backend, up bool) {
-				v := 0.0
-				if up {
-					v = 1
-				}
-				s.m.backendUp.WithLabelValues(p.name, b.name).Set(v)
-			}}
-		hm.run(ctx, &s.bg)
-	}
+	s.health = s.startHealthChecks(ctx)
 	s.bg.Go(func() { s.watchCertificates(ctx) })
 	return nil
 }
@@ -266,6 +254,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.bgCancel()
 	}
 	s.bg.Wait()
+	if s.health != nil {
+		s.health.Close()
+	}
 	for _, p := range s.pools {
 		p.transport.CloseIdleConnections()
 	}
