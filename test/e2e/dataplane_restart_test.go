@@ -31,7 +31,7 @@ func TestDataplaneRestartKeepsConnections(t *testing.T) {
 	}
 	alive, ok := waitFor(10*time.Second, func() bool {
 		s, err := l.status()
-		return err == nil && s.Dataplane.Alive && s.Dataplane.PID != old && s.Dataplane.LcoresRuning > 0
+		return err == nil && s.Dataplane.Alive && s.Dataplane.PID != old && s.Dataplane.LcoresRunning > 0
 	})
 	if !ok {
 		t.Fatalf("the restarted dataplane is not alive 10 s later")

@@ -80,15 +80,7 @@ func startCapture(t *testing.T, port, file string) *capture {
 	c.cmd = exec.Command("ip", "netns", "exec", labPrefix+"-lb", "tcpdump", "-i", port, "-nn", "-U", "-s", "128", "-w", file, "tcp")
 	ready := make(chan struct{})
 	c.cmd.Stderr = &readyWriter{mark: []byte("listening on"), ready: ready}
-	if err := c.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if c.cmd.ProcessState == nil {
-			c.cmd.Process.Kill()
-			c.cmd.Wait()
-		}
-	})
+	startCmd(t, c.cmd)
 	select {
 	case <-ready:
 	case <-time.After(5 * time.Second):

@@ -60,6 +60,7 @@ func runMain(m *testing.M) int {
 		skipReason = reason
 		return m.Run()
 	}
+	theLab = l
 	// A helper outside our process group tears the lab down if this process dies without doing
 	// it (a panic, `go test -timeout`, SIGKILL): it waits for our end of a pipe to close.
 	reaper, err := l.startReaper()
@@ -157,7 +158,6 @@ func requireLab(t *testing.T) *lab {
 }
 
 func (l *lab) up() error {
-	theLab = l
 	for _, step := range []string{"up", "servers", "balancer"} {
 		if out, err := l.script(step); err != nil {
 			return fmt.Errorf("lab.sh %s: %w\n%s", step, err, out)
@@ -272,9 +272,9 @@ type status struct {
 		PID int `json:"pid"`
 	} `json:"control"`
 	Dataplane struct {
-		Alive        bool `json:"alive"`
-		PID          int  `json:"pid"`
-		LcoresRuning int  `json:"lcores_running"`
+		Alive         bool `json:"alive"`
+		PID           int  `json:"pid"`
+		LcoresRunning int  `json:"lcores_running"`
 	} `json:"dataplane"`
 	Publish struct {
 		Generation uint64 `json:"generation"`
@@ -302,7 +302,7 @@ func (l *lab) ready() error {
 	if err != nil {
 		return err
 	}
-	if !s.Dataplane.Alive || s.Dataplane.LcoresRuning == 0 {
+	if !s.Dataplane.Alive || s.Dataplane.LcoresRunning == 0 {
 		return fmt.Errorf("%w: dataplane not alive", errNotReady)
 	}
 	bs, err := l.backends()

@@ -64,15 +64,7 @@ func (l *lab) startLoad(t *testing.T, url string, args ...string) *pendingLoad {
 	t.Helper()
 	p := &pendingLoad{cmd: l.clientCmd(append([]string{"load", "-url", url}, args...)...)}
 	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if p.cmd.ProcessState == nil {
-			p.cmd.Process.Kill()
-			p.cmd.Wait()
-		}
-	})
+	startCmd(t, p.cmd)
 	return p
 }
 
@@ -122,15 +114,7 @@ func (l *lab) startHold(t *testing.T, url string, args ...string) *heldConn {
 	// the connection landed.
 	first := make(chan string, 1)
 	h.cmd.Stderr = &serverLines{first: first}
-	if err := h.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if h.cmd.ProcessState == nil {
-			h.cmd.Process.Kill()
-			h.cmd.Wait()
-		}
-	})
+	startCmd(t, h.cmd)
 	select {
 	case h.server = <-first:
 	case <-time.After(5 * time.Second):
@@ -189,4 +173,18 @@ func (w *serverLines) Write(p []byte) (int, error) {
 			}
 		}
 	}
+}
+
+// startCmd starts cmd and makes sure it does not outlive the test.
+func startCmd(t *testing.T, cmd *exec.Cmd) {
+	t.Helper()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
 }
