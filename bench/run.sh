@@ -20,7 +20,7 @@ export BENCH_OUT=$ROOT/bench/results/work/$stamp
 rm -rf "$BENCH_OUT"
 mkdir -p "$BENCH_OUT/bin" "$BENCH_OUT/logs"
 export BENCHCTL=$BENCH_OUT/bin/benchctl FLOWGEN=$BENCH_OUT/bin/flowgen
-export DATAPLANE=$ROOT/bin/tenbin-dataplane FLOWS_PCAP=$BENCH_OUT/flows-64.pcap
+export DATAPLANE=${DATAPLANE:-$ROOT/bin/tenbin-dataplane} FLOWS_PCAP=$BENCH_OUT/flows-64.pcap
 RAW=$BENCH_OUT/raw.jsonl
 started=$(date +%s)
 log() { printf '%s %s\n' "$(date +%T)" "$*" >&2; }
@@ -73,12 +73,26 @@ gobench() { # gobench PART PACKAGE COUNT BENCHTIME [go test flags...]
 		"$BENCHCTL" record --out "$RAW" --part "$part" --name "$part" --not-measured \
 			"go test -bench ./$pkg failed: $(grep -av '^\s*$' "$BENCH_OUT/gobench-$part.txt" | tail -1 | cut -c1-160)"
 }
+# bench/fastpath is a Go program (`go run ./bench/fastpath`, see its README) or Go
+# benchmarks; its output is kept verbatim and any `Benchmark...` lines in it are tabulated.
+fastpath() {
+	if [[ ! -d bench/fastpath ]]; then
+		"$BENCHCTL" record --out "$RAW" --part fastpath --name fastpath --not-measured "bench/fastpath does not exist yet"
+	elif ls bench/fastpath/*_test.go >/dev/null 2>&1; then
+		gobench fastpath bench/fastpath "$@"
+	else
+		# shellcheck disable=SC2086 # FASTPATH_ARGS is a list of flags
+		go run ./bench/fastpath ${FASTPATH_ARGS:-} >"$BENCH_OUT/gobench-fastpath.txt" 2>"$BENCH_OUT/logs/fastpath.log" ||
+			"$BENCHCTL" record --out "$RAW" --part fastpath --name fastpath --not-measured \
+				"go run ./bench/fastpath failed: $(grep -av '^\s*$' "$BENCH_OUT/logs/fastpath.log" | tail -1 | cut -c1-160)"
+	fi
+}
 if ((quick)); then
 	step maglev gobench maglev bench/maglev 1 3x -cpu 1
-	step fastpath gobench fastpath bench/fastpath 1 200ms
+	step fastpath fastpath 1 200ms
 else
 	step maglev gobench maglev bench/maglev 5 200ms -cpu 1
-	step fastpath gobench fastpath bench/fastpath 5 1s
+	step fastpath fastpath 5 1s
 fi
 
 step through-pmd bench/pmd/through_pmd.sh

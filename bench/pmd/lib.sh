@@ -142,7 +142,7 @@ NULL_DEV="net_null0,no-rx=1"
 tenbin_start() {
 	local name=$1 mode=$2 lcores=$3
 	shift 3
-	local args=(--lcores "$lcores" --shm "$BENCH_TMP/region-$name" --lcore-slots 2 --mem 1024 --mbufs 16383)
+	local args=(--lcores "$lcores" --shm "$BENCH_TMP/region-$name" --lcore-slots 2 --mem 512 --mbufs 16383)
 	local p
 	for p in "$@"; do args+=(--port "$p"); done
 	[[ $mode == passthrough ]] && args+=(--passthrough)
@@ -152,8 +152,9 @@ tenbin_start() {
 	rm -f "$TENBIN_SHM"
 	# shellcheck disable=SC2086 # TENBIN_ARGS is a list of flags
 	bench_start "$TENBIN_LOG" "$DATAPLANE" "${args[@]}" ${TENBIN_ARGS:-}
-	if ! "$BENCHCTL" wait --shm "$TENBIN_SHM" --pid "$BENCH_PID" --wait 20s 2>>"$BENCH_TMP/wait.err"; then
+	if ! "$BENCHCTL" wait --shm "$TENBIN_SHM" --pid "$BENCH_PID" --wait 20s 2>"$BENCH_TMP/wait.err"; then
 		TENBIN_PROBLEM="tenbin-dataplane did not start: $(last_line "$TENBIN_LOG")"
+		grep -q "exited" "$BENCH_TMP/wait.err" || TENBIN_PROBLEM="$(last_line "$BENCH_TMP/wait.err")"
 	elif [[ $mode != passthrough ]] &&
 		! "$BENCHCTL" publish --shm "$TENBIN_SHM" --pid "$BENCH_PID" --mode "$mode" --wait 20s >>"$TENBIN_LOG" 2>&1; then
 		TENBIN_PROBLEM="publish failed: $(last_line "$TENBIN_LOG")"
@@ -178,20 +179,27 @@ tenbin_rate() {
 }
 
 # testpmd_measure LOG EAL_AND_APP_ARGS...: run testpmd until it has forwarded for
-# RUN_SECONDS (EAL start-up takes 1-3 s on a busy machine and is not counted), then stop it
-# with SIGINT. Its periodic statistics are in LOG.
+# RUN_SECONDS (EAL start-up, 1-3 s on a busy machine, is not counted), then stop it with
+# SIGINT. Its periodic statistics are in LOG.
 testpmd_measure() {
 	local logf=$1
 	shift
-	bench_start "$logf" dpdk-testpmd "$@"
-	local i
-	for ((i = 0; i < 150; i++)); do
-		grep -aqE 'x-pps: +[1-9]' "$logf" && break
-		kill -0 "$BENCH_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	sleep "$RUN_SECONDS"
+	bench_start "$logf" stdbuf -oL dpdk-testpmd "$@"
+	testpmd_forwarding "$logf" "$BENCH_PID"
 	bench_stop "$BENCH_PID" INT
+}
+
+# testpmd_forwarding LOG PID: wait until testpmd has started forwarding (testpmd runs under
+# stdbuf -oL, so the line is in LOG at once), then RUN_SECONDS more. Its first statistics
+# print (1 s in) always shows 0 pps; `benchctl testpmd` drops it with the warm-up second.
+testpmd_forwarding() {
+	local i
+	for ((i = 0; i < 300; i++)); do
+		grep -saq "forwards packets on" "$1" && break
+		kill -0 "$2" 2>/dev/null || return
+		sleep 0.05
+	done
+	sleep "$RUN_SECONDS.5"
 }
 
 # testpmd_record LOG PORT DIR PART NAME REP: record the median Mpps of one port's tx or rx

@@ -20,7 +20,7 @@ source "$(dirname "$0")/lib.sh"
 
 LAYOUT=${VIRTIO_LAYOUT:-combined}
 if [[ -n $BENCH_QUICK && $BENCH_QUICK != 0 ]]; then
-	REPEATS=${VIRTIO_REPEATS:-2}
+	REPEATS=${VIRTIO_REPEATS:-1}
 	MIDDLES=(testpmd-io tenbin-l2dsr)
 else
 	MIDDLES=(testpmd-io tenbin-passthrough tenbin-l2dsr)
@@ -73,15 +73,9 @@ run_traffic() {
 testpmd_measure_bg() {
 	local logf=$1
 	shift
-	bench_start "$logf" dpdk-testpmd "$@"
+	bench_start "$logf" stdbuf -oL dpdk-testpmd "$@"
 	GEN_PID=$BENCH_PID
-	local i
-	for ((i = 0; i < 150; i++)); do
-		grep -aqE 'x-pps: +[1-9]' "$logf" && break
-		kill -0 "$GEN_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	sleep "$RUN_SECONDS"
+	testpmd_forwarding "$logf" "$GEN_PID"
 }
 
 log "virtio: layout $LAYOUT"

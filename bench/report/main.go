@@ -43,11 +43,13 @@ func run(work, results, stamp string, elapsed int, quick bool) error {
 		return fmt.Errorf("raw.jsonl: %w", err)
 	}
 	r := &Report{Stamp: stamp, Quick: quick, ElapsedS: elapsed, Machine: describeMachine(),
-		Figures: Figures(recs), GoBench: map[string][]*GoBench{}, Raw: recs}
+		Figures: Figures(recs), GoBench: map[string][]*GoBench{}, GoOutput: map[string]string{}, Raw: recs}
 	for _, part := range []string{"maglev", "fastpath"} {
-		if f, err := os.Open(filepath.Join(work, "gobench-"+part+".txt")); err == nil {
-			r.GoBench[part] = ParseGoBench(f)
-			f.Close()
+		if b, err := os.ReadFile(filepath.Join(work, "gobench-"+part+".txt")); err == nil {
+			r.GoBench[part] = ParseGoBench(strings.NewReader(string(b)))
+			if len(r.GoBench[part]) == 0 {
+				r.GoOutput[part] = string(b)
+			}
 		}
 	}
 	if b, err := os.ReadFile(filepath.Join(work, "proxy.txt")); err == nil {

@@ -17,6 +17,7 @@ type Report struct {
 	Figures     []*Figure             `json:"figures"`
 	GoBench     map[string][]*GoBench `json:"go_benchmarks"`
 	Proxy       string                `json:"proxy_output,omitempty"`
+	GoOutput    map[string]string     `json:"go_output,omitempty"` // verbatim, where no Benchmark lines parsed
 	Plots       []string              `json:"plots,omitempty"`
 	PlotProblem string                `json:"plot_problem,omitempty"`
 	Raw         any                   `json:"raw"`
@@ -198,7 +199,7 @@ func (r *Report) writeMemory(w io.Writer) {
 		p("A flow entry is %.0f bytes (struct tenbin_flow in the region ABI). ", f.Median)
 	}
 	p("Per table size, tenbin l2dsr replaying a mix of distinct flows, one lcore:\n\n")
-	p("| flow table | flows offered | flows in table | region size | region in memory | dataplane VmRSS |\n| --- | --- | --- | --- | --- | --- |\n")
+	p("| flow table | flows offered | flows created (flow_new − flow_expired) | region size | region in memory | dataplane VmRSS |\n| --- | --- | --- | --- | --- | --- |\n")
 	for _, f := range r.Figures {
 		if f.Part != "memory" || !strings.HasPrefix(f.Name, "dataplane") {
 			continue
@@ -225,7 +226,9 @@ func (r *Report) writeGoBench(w io.Writer, part, title string) {
 	p("\n## %s\n\n", title)
 	bs := r.GoBench[part]
 	if len(bs) == 0 {
-		if f := r.fig(part, part); f != nil && f.NotMeasured != "" {
+		if out := strings.TrimSpace(r.GoOutput[part]); out != "" {
+			p("Output, verbatim:\n\n```\n%s\n```\n", out)
+		} else if f := r.fig(part, part); f != nil && f.NotMeasured != "" {
 			p("not measured: %s\n", f.NotMeasured)
 		} else {
 			p("no results\n")

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -277,14 +278,13 @@ func memoryCmd() *cobra.Command {
 				return rf.emit(record.Record{NotMeasured: err.Error()})
 			}
 			defer r.Close()
+			// Counted, not scanned: reading every entry would fault the whole table into
+			// memory and spoil the resident size this step measures.
 			h := r.Header()
-			flows := 0
+			var flows uint64
 			for i := 0; i < int(h.NLcores); i++ {
-				for _, f := range r.Flows(i) {
-					if f.Family != 0 {
-						flows++
-					}
-				}
+				c := r.Counters(i)
+				flows += atomic.LoadUint64(&c.Global[shm.CtrFlowNew]) - atomic.LoadUint64(&c.Global[shm.CtrFlowExpired])
 			}
 			return rf.emit(record.Record{Value: float64(rss["VmRSS"]) / 1024, Unit: "MiB", Extra: map[string]any{
 				"rss_shmem_mib": float64(rss["RssShmem"]) / 1024, "rss_anon_mib": float64(rss["RssAnon"]) / 1024,

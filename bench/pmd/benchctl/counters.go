@@ -70,6 +70,11 @@ func WaitDataplane(ctx context.Context, path string, pid int) (*shm.Region, erro
 			return nil, fmt.Errorf("pid %d: %w", pid, ErrExited)
 		}
 		r, err := shm.Open(path)
+		if errors.Is(err, shm.ErrSizeChanged) || errors.Is(err, shm.ErrBadVersion) || errors.Is(err, shm.ErrBadMagic) {
+			// The dataplane was built from another region ABI than this benchctl: waiting
+			// will not help (rebuild both, e.g. with make bench).
+			return nil, fmt.Errorf("%w: %v", ErrNoDataplane, err)
+		}
 		if err == nil {
 			h := r.Header()
 			if atomic.LoadUint32(&h.LcoresRunning) > 0 && shm.HeartbeatAge(atomic.LoadUint64(&h.DataplaneHeartbeatMs)) < time.Second {

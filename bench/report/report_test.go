@@ -1,0 +1,103 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"tenbin/bench/report/record"
+)
+
+const maglevOutput = `goos: linux
+BenchmarkBuild/N=1000/M=65537/impl=tenbin         	       3	   1700000 ns/op	   1500000 cpu-ns/op	  283000 B/op	       5 allocs/op
+BenchmarkBuild/N=1000/M=65537/impl=tenbin         	       3	   1900000 ns/op	   1600000 cpu-ns/op	  283000 B/op	       5 allocs/op
+BenchmarkBuild/N=1000/M=65537/impl=kkdai          	       1	 557000000 ns/op	 500000000 cpu-ns/op	524000000 B/op	    3000 allocs/op
+--- SKIP: BenchmarkBuild/N=1000/M=655373/impl=kkdai
+    build_test.go:40: kkdai/maglev would allocate 5000 MB of permutations
+PASS
+`
+
+func TestGoBenchOutputBecomesMediansPerUnitAndSkipReasons(t *testing.T) {
+	bs := ParseGoBench(strings.NewReader(maglevOutput))
+	if len(bs) != 3 {
+		t.Fatalf("%d benchmarks, want 3", len(bs))
+	}
+	if b := bs[0]; b.Runs != 2 || b.Medians["ns/op"] != 1800000 || b.Medians["cpu-ns/op"] != 1550000 {
+		t.Fatalf("tenbin: %+v", b)
+	}
+	if bs[2].Skipped == "" || bs[2].Runs != 0 {
+		t.Fatalf("skipped case: %+v", bs[2])
+	}
+	if u := units(bs); u[0] != "ns/op" {
+		t.Fatalf("units %v, want ns/op first", u)
+	}
+}
+
+func runs(part, name string, vals ...float64) []record.Record {
+	var out []record.Record
+	for i, v := range vals {
+		out = append(out, record.Record{Part: part, Name: name, Rep: i + 1, Value: v, Unit: "Mpps"})
+	}
+	return out
+}
+
+func TestGoalsJudgeSideBySideRatiosAndSayWhatWasNotMeasured(t *testing.T) {
+	var recs []record.Record
+	recs = append(recs, runs("pmd", "testpmd macswap", 10, 20, 12)...)
+	// Per repeat tenbin is 0.9, 0.5 (a noisy second run) and 0.9 of macswap: median 0.9.
+	recs = append(recs, runs("pmd", "tenbin l2dsr", 9, 10, 10.8)...)
+	recs = append(recs, record.Record{Part: "virtio", Name: "tenbin l2dsr", NotMeasured: "tenbin-dataplane is not built"})
+	recs = append(recs, runs("virtio", "testpmd io", 3)...)
+	recs = append(recs, record.Record{Part: "publish", Name: "lost across publishes", Value: 0, Unit: "packets",
+		Extra: map[string]any{"rx": 5e6}})
+	recs = append(recs, record.Record{Part: "memory", Name: "bytes per flow entry", Value: 64, Unit: "B"})
+	figs := Figures(recs)
+	goals := Goals(figs, ParseGoBench(strings.NewReader(maglevOutput)), nil)
+	want := map[string]string{
+		"L2DSR flow hits":     "not measured",
+		"testpmd macswap":     "met",
+		"virtio lab":          "not measured",
+		"Maglev":              "met",
+		"0 packets lost":      "met",
+		"≤ 64 bytes per flow": "met",
+	}
+	for _, g := range goals {
+		for key, v := range want {
+			if strings.Contains(g.Goal, key) && !strings.HasPrefix(strings.Trim(mark(g.Met), "*"), v) {
+				t.Errorf("%s: %s (%s), want %s", g.Goal, mark(g.Met), g.Measured, v)
+			}
+		}
+	}
+	if !strings.Contains(goals[1].Measured, "0.90×") {
+		t.Errorf("l2dsr ratio %q, want the median of per-repeat ratios 0.90×", goals[1].Measured)
+	}
+	if !strings.Contains(goals[2].Measured, "tenbin-dataplane is not built") {
+		t.Errorf("virtio goal %q does not say why", goals[2].Measured)
+	}
+}
+
+func TestARetriedStepKeepsItsMeasuredRuns(t *testing.T) {
+	recs := []record.Record{{Part: "pmd", Name: "tenbin l2dsr", NotMeasured: "publish failed"}}
+	recs = append(recs, runs("pmd", "tenbin l2dsr", 4, 6)...)
+	f := find(Figures(recs), "pmd", "tenbin l2dsr")
+	if !f.Measured() || f.NotMeasured != "" || f.Median != 5 {
+		t.Fatalf("figure %+v, want median 5 and no reason", f)
+	}
+}
+
+func TestSummaryPutsGoalsFirstAndListsWhatWasNotMeasured(t *testing.T) {
+	recs := append(runs("pmd", "testpmd io", 20, 22, 21), runs("pmd", "tenbin l2dsr", 15, 16, 14)...)
+	recs = append(recs, record.Record{Part: "virtio", Name: "pktgen", NotMeasured: "dpdk-pktgen is not installable here"})
+	r := &Report{Stamp: "2024-01-01-lab", Quick: true, Figures: Figures(recs), GoBench: map[string][]*GoBench{}}
+	r.Goals = Goals(r.Figures, nil, nil)
+	var b strings.Builder
+	r.WriteMarkdown(&b)
+	md := b.String()
+	for _, want := range []string{"## Goals", "| tenbin l2dsr | 15.00 (14.00–16.00) |", "0.73×", "dpdk-pktgen is not installable here", "## Not measured"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("summary lacks %q", want)
+		}
+	}
+	if strings.Index(md, "## Goals") > strings.Index(md, "## Through PMDs") {
+		t.Error("goals do not come first")
+	}
+}
