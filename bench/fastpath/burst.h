@@ -8,7 +8,8 @@ struct tenbin_worker;
 struct tb_pkts;
 
 struct tb_result {
-	double seconds;
+	double seconds;     /* wall clock */
+	double cpu_seconds; /* this thread on a CPU: excludes time other jobs took the core */
 	uint64_t packets, sent, dropped;
 };
 

@@ -76,7 +76,14 @@ func run(trials, packets int, flowCounts []uint32, only string) error {
 			return fmt.Errorf("no case named in %q", only)
 		}
 	}
-	fmt.Printf("%-10s %8s %10s %10s %10s %10s\n", "case", "flows", "Mpps", "ns/pkt", "min Mpps", "max Mpps")
+	if load, err := os.ReadFile("/proc/loadavg"); err == nil {
+		fmt.Printf("load average (1, 5, 15 min): %s\n", strings.Join(strings.Fields(string(load))[:3], " "))
+	}
+	// wall: what a core of its own would see when nothing else runs; cpu: per second this
+	// thread was on a CPU (other jobs' time slices excluded, their cache pollution not);
+	// on-cpu: the share of wall time the benchmark held its core.
+	fmt.Printf("%-10s %8s %8s %8s %8s %8s | %8s %8s %7s\n", "case", "flows", "Mpps", "ns/pkt",
+		"min", "max", "cpu Mpps", "cpu ns", "on-cpu")
 	for _, flows := range flowCounts {
 		region, cleanup, err := newRegion(flows)
 		if err != nil {
@@ -192,7 +199,7 @@ func runCase(region *shm.Region, c benchCase, flows uint32, trials, packets int)
 	var res C.struct_tb_result
 	C.tb_run(w, pk, 1, restore, C.uint64_t(now), C.uint64_t(c.advanceMs), &res) // warm-up: flows inserted
 	passes := max(1, packets/int(flows))
-	var mpps []float64
+	var mpps, cpuMpps, onCPU []float64
 	for range trials {
 		now += uint64(c.advanceMs) + 1
 		C.tb_run(w, pk, C.uint32_t(passes), restore, C.uint64_t(now), C.uint64_t(c.advanceMs), &res)
@@ -201,9 +208,17 @@ func runCase(region *shm.Region, c benchCase, flows uint32, trials, packets int)
 			return fmt.Errorf("%s: %d of %d packets dropped", c.name, res.dropped, res.packets)
 		}
 		mpps = append(mpps, float64(res.packets)/float64(res.seconds)/1e6)
+		cpuMpps = append(cpuMpps, float64(res.packets)/float64(res.cpu_seconds)/1e6)
+		onCPU = append(onCPU, float64(res.cpu_seconds)/float64(res.seconds))
 	}
-	slices.Sort(mpps)
-	med := mpps[len(mpps)/2]
-	fmt.Printf("%-10s %8d %10.2f %10.1f %10.2f %10.2f\n", c.name, flows, med, 1e3/med, mpps[0], mpps[len(mpps)-1])
+	med, cpuMed := median(mpps), median(cpuMpps)
+	fmt.Printf("%-10s %8d %8.2f %8.1f %8.2f %8.2f | %8.2f %8.1f %6.0f%%\n", c.name, flows, med, 1e3/med,
+		slices.Min(mpps), slices.Max(mpps), cpuMed, 1e3/cpuMed, 100*median(onCPU))
 	return nil
+}
+
+func median(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	return s[len(s)/2]
 }
