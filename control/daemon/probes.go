@@ -7,6 +7,9 @@ import (
 
 // healthJobs maps the configuration's checks to the monitor's jobs, one per backend.
 // Backends a previous daemon published as up start up, so a restart moves nothing.
+// Target.Iface stays empty: a DSR-path check finds the interface (and the source address
+// and, without a configured mac, the backend's MAC) from this namespace's route to the
+// backend before each probe, so it follows route changes without a reload.
 func healthJobs(cfg *config.Config, adopted map[BackendKey]bool) []health.Job {
 	var jobs []health.Job
 	for si := range cfg.Services {

@@ -209,7 +209,11 @@ func TestUDP(t *testing.T) {
 // closes, for every connection.
 func serveTCP(t *testing.T, addr string, handle func(net.Conn)) string {
 	t.Helper()
-	l, err := net.Listen("tcp4", addr)
+	network := "tcp4"
+	if strings.HasPrefix(addr, "[") {
+		network = "tcp6"
+	}
+	l, err := net.Listen(network, addr)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,11 +27,14 @@ type dsrLab struct {
 }
 
 const (
-	labProber = "198.18.0.1"
-	labRIP    = "198.18.0.2"
-	labVIP    = "198.18.1.10"
-	labPort   = 80
-	labDSCP   = 0x22
+	labProber  = "198.18.0.1"
+	labRIP     = "198.18.0.2"
+	labVIP     = "198.18.1.10"
+	labProber6 = "2001:db8::1"
+	labRIP6    = "2001:db8::2"
+	labVIP6    = "2001:db8:1::10"
+	labPort    = 80
+	labDSCP    = 0x22
 )
 
 func run(t *testing.T, args ...string) string {
@@ -72,6 +75,12 @@ func newDSRLab(t *testing.T) *dsrLab {
 		{"ip", "-n", lab.server, "link", "set", "s0", "up"},
 		{"ip", "-n", lab.server, "link", "set", "lo", "up"},
 		{"ip", "-n", lab.server, "addr", "add", labVIP + "/32", "dev", "lo"},
+		// The same for IPv6, without duplicate address detection so the
+		// addresses are usable at once.
+		{"ip", "-n", lab.prober, "addr", "add", labProber6 + "/64", "dev", "p0", "nodad"},
+		{"ip", "-n", lab.prober, "route", "add", labVIP6 + "/128", "via", labRIP6},
+		{"ip", "-n", lab.server, "addr", "add", labRIP6 + "/64", "dev", "s0", "nodad"},
+		{"ip", "-n", lab.server, "addr", "add", labVIP6 + "/128", "dev", "lo", "nodad"},
 	} {
 		run(t, cmd...)
 	}
@@ -85,7 +94,11 @@ func newDSRLab(t *testing.T) *dsrLab {
 	rules := fmt.Sprintf(`table ip t {
 	chain pre { type filter hook prerouting priority raw; ip dscp 0x%x ip daddr %s ip daddr set %s notrack; }
 	chain out { type filter hook output priority raw; ip saddr %s notrack; }
-}`, labDSCP, labRIP, labVIP, labVIP)
+}
+table ip6 t {
+	chain pre { type filter hook prerouting priority raw; ip6 dscp 0x%x ip6 daddr %s ip6 daddr set %s notrack; }
+	chain out { type filter hook output priority raw; ip6 saddr %s notrack; }
+}`, labDSCP, labRIP, labVIP, labVIP, labDSCP, labRIP6, labVIP6, labVIP6)
 	cmd := exec.Command("ip", "netns", "exec", lab.server, "nft", "-f", "-")
 	cmd.Stdin = strings.NewReader(rules)
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -99,6 +112,7 @@ func newDSRLab(t *testing.T) *dsrLab {
 		lab.serverMAC = ifc.HardwareAddr
 		// The real server's service listens on every address, the VIP too.
 		serveTCP(t, fmt.Sprintf("0.0.0.0:%d", labPort), func(net.Conn) {})
+		serveTCP(t, fmt.Sprintf("[::]:%d", labPort), func(net.Conn) {})
 	})
 	return lab
 }
@@ -146,10 +160,17 @@ func (lab *dsrLab) check(t *testing.T, target Target) Result {
 	return res
 }
 
+// target is the real server as the daemon describes it: no interface and no
+// MAC, so the check finds both (route and neighbour table).
 func (lab *dsrLab) target(mode string) Target {
 	return Target{Service: "web", Backend: "rs1", Addr: netip.MustParseAddr(labRIP), Port: labPort,
-		VIP: netip.MustParseAddr(labVIP), VIPPort: labPort, Mode: mode, DSCP: labDSCP,
-		MAC: lab.serverMAC, Iface: "p0"}
+		VIP: netip.MustParseAddr(labVIP), VIPPort: labPort, Mode: mode, DSCP: labDSCP}
+}
+
+func (lab *dsrLab) target6(mode string) Target {
+	t := lab.target(mode)
+	t.Addr, t.VIP = netip.MustParseAddr(labRIP6), netip.MustParseAddr(labVIP6)
+	return t
 }
 
 func wantDSRFailure(t *testing.T, res Result, detail ...string) {
@@ -187,6 +208,31 @@ func TestDSRPath(t *testing.T) {
 			t.Errorf("want up over the DSR path, got %+v", res)
 		}
 	})
+	t.Run("l2dsr ok with configured interface and MAC", func(t *testing.T) {
+		tg := lab.target(ModeL2DSR)
+		tg.Iface, tg.MAC = "p0", lab.serverMAC
+		if res := lab.check(t, tg); !res.Up || !strings.Contains(res.Detail, "DSR path ok") {
+			t.Errorf("want up over the DSR path, got %+v", res)
+		}
+	})
+	t.Run("l2dsr wrong MAC", func(t *testing.T) {
+		tg := lab.target(ModeL2DSR)
+		tg.MAC = net.HardwareAddr{0x02, 0, 0, 0, 0, 0x99}
+		wantDSRFailure(t, lab.check(t, tg), "02:00:00:00:00:99 on p0", "loopback")
+	})
+	for _, mode := range []string{ModeL3DSR, ModeL2DSR} {
+		t.Run(mode+" ipv6 ok", func(t *testing.T) {
+			res := lab.check(t, lab.target6(mode))
+			if !res.Up || !strings.Contains(res.Detail, "DSR path ok") {
+				t.Errorf("want up over the IPv6 DSR path, got %+v", res)
+			}
+		})
+	}
+	t.Run("l3dsr ipv6 wrong DSCP", func(t *testing.T) {
+		tg := lab.target6(ModeL3DSR)
+		tg.DSCP = 10
+		wantDSRFailure(t, lab.check(t, tg), "DSCP 10", "came from 2001:db8::2", "[2001:db8:1::10]:80")
+	})
 	t.Run("plain check fails first", func(t *testing.T) {
 		tg := lab.target(ModeL3DSR)
 		tg.Port, tg.VIPPort = 81, 81
@@ -199,5 +245,8 @@ func TestDSRPath(t *testing.T) {
 		run(t, "ip", "-n", lab.server, "addr", "del", labVIP+"/32", "dev", "lo")
 		wantDSRFailure(t, lab.check(t, lab.target(ModeL2DSR)), "VIP 198.18.1.10:80", "loopback")
 		wantDSRFailure(t, lab.check(t, lab.target(ModeL3DSR)), "DSCP 34")
+		run(t, "ip", "-n", lab.server, "addr", "del", labVIP6+"/128", "dev", "lo")
+		wantDSRFailure(t, lab.check(t, lab.target6(ModeL2DSR)), "VIP [2001:db8:1::10]:80", "loopback")
+		wantDSRFailure(t, lab.check(t, lab.target6(ModeL3DSR)), "DSCP 34")
 	})
 }

@@ -21,8 +21,11 @@ type Target struct {
 	VIPPort          uint16
 	Mode             string // l2dsr, l3dsr, nat, fnat
 	DSCP             uint8  // l3dsr: the DSCP that names the VIP
-	MAC              net.HardwareAddr
-	Iface            string // l2dsr: the interface on the backends' L2 segment
+	// l2dsr: the backend's MAC; nil: the kernel's neighbour entry for Addr.
+	MAC net.HardwareAddr
+	// l2dsr: the interface on the backends' L2 segment; "": the interface of
+	// the route to Addr, looked up before each probe.
+	Iface string
 }
 
 // Key names the target across Monitor.Update calls: the same key keeps its
