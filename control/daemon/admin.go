@@ -97,4 +97,11 @@ func (e *Engine) pruneState() {
 			delete(e.health, k)
 		}
 	}
+	e.pendingMu.Lock()
+	for k := range e.changes {
+		if s := e.cfg.Service(k.Service); s == nil || s.Backend(k.Backend) == nil {
+			delete(e.changes, k)
+		}
+	}
+	e.pendingMu.Unlock()
 }

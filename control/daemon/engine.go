@@ -69,6 +69,7 @@ type Engine struct {
 	prober   Prober
 	health   map[BackendKey]Health
 	pending  map[BackendKey]health.Event // from the prober's goroutines, under pendingMu
+	changes  map[BackendKey]StateChanges // every state change reported, under pendingMu
 	admin    map[BackendKey]Admin
 	feedback map[BackendKey]Feedback
 	weights  map[string]map[string]uint32
@@ -152,6 +153,7 @@ func New(opts Options) (*Engine, error) {
 		builder:  NewBuilder(),
 		health:   map[BackendKey]Health{},
 		pending:  map[BackendKey]health.Event{},
+		changes:  map[BackendKey]StateChanges{},
 		admin:    map[BackendKey]Admin{},
 		feedback: map[BackendKey]Feedback{},
 		weights:  map[string]map[string]uint32{},

@@ -1,6 +1,8 @@
 package daemon
 
 import (
+	"maps"
+
 	"tenbin/control/config"
 	"tenbin/control/health"
 )
@@ -75,8 +77,12 @@ func (e *Engine) updateProber() {
 // onHealthEvent runs on a probe's goroutine: it records the change and wakes Run, which
 // publishes at once (several changes that arrive together make one publish).
 func (e *Engine) onHealthEvent(ev health.Event) {
+	k := BackendKey{ev.Target.Service, ev.Target.Backend}
 	e.pendingMu.Lock()
-	e.pending[BackendKey{ev.Target.Service, ev.Target.Backend}] = ev
+	e.pending[k] = ev
+	c := e.changes[k]
+	c.add(ev.New)
+	e.changes[k] = c
 	e.pendingMu.Unlock()
 	select {
 	case e.kick <- struct{}{}:
@@ -133,4 +139,11 @@ func (e *Engine) refreshHealthDetails() {
 		h.Load, h.RTT, h.Detail = fresh.Load, fresh.RTT, fresh.Detail
 		e.health[k] = h
 	}
+}
+
+// stateChanges returns a copy of the state-change counts.
+func (e *Engine) stateChanges() map[BackendKey]StateChanges {
+	e.pendingMu.Lock()
+	defer e.pendingMu.Unlock()
+	return maps.Clone(e.changes)
 }

@@ -44,3 +44,23 @@ type Feedback struct {
 	ActiveFlows int64   // flows in the lcores' flow tables
 	ByteRate    float64 // bytes per second toward the backend
 }
+
+// StateChanges counts a backend's health state changes, by the state entered. They are
+// counted as the checks report them, so a change that is undone before the next publish
+// still counts.
+type StateChanges struct {
+	Up    uint64 `json:"up"`
+	Down  uint64 `json:"down"`
+	Drain uint64 `json:"drain"`
+}
+
+func (c *StateChanges) add(s health.State) {
+	switch s {
+	case health.StateUp:
+		c.Up++
+	case health.StateDrain:
+		c.Drain++
+	default:
+		c.Down++
+	}
+}

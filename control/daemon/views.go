@@ -190,6 +190,8 @@ type BackendView struct {
 	Detail string  `json:"detail,omitempty"`
 	RTTMs  float64 `json:"rtt_ms,omitempty"`
 	Load   int     `json:"load"` // agent-reported 0..100, -1 unknown
+	// StateChanges counts the checks' state changes since the daemon started.
+	StateChanges StateChanges `json:"state_changes"`
 	ObjCounters
 }
 
@@ -198,6 +200,7 @@ func (e *Engine) Services() []ServiceView {
 	snap := e.view.Load()
 	stats := e.Stats()
 	hs := e.healthSnapshot()
+	changes := e.stateChanges()
 	out := make([]ServiceView, 0, len(snap.result.Services))
 	for i, s := range snap.result.Services {
 		v := ServiceView{ServicePlan: s}
@@ -205,7 +208,7 @@ func (e *Engine) Services() []ServiceView {
 			v.ObjCounters = stats.Services[i].ObjCounters
 		}
 		for j, b := range s.Backends {
-			bv := BackendView{Service: s.Name, BackendPlan: b, Load: -1}
+			bv := BackendView{Service: s.Name, BackendPlan: b, Load: -1, StateChanges: changes[BackendKey{s.Name, b.Name}]}
 			if h, ok := hs[BackendKey{s.Name, b.Name}]; ok {
 				bv.Detail, bv.RTTMs, bv.Load = h.Detail, float64(h.RTT.Microseconds())/1000, h.Load
 			}

@@ -24,6 +24,7 @@ var (
 	beActive   = desc("tenbin_backend_active_flows", "Flows of the backend in the flow tables (an estimate).", beLabels...)
 	beUp       = desc("tenbin_backend_up", "1 if the backend's health checks pass (up or drain), else 0.", beLabels...)
 	beWeight   = desc("tenbin_backend_weight", "The weight the backend is published with (0: no new flows).", beLabels...)
+	beChanges  = desc("tenbin_backend_state_changes_total", "Health state changes of the backend, by the state entered (up, down, drain).", append(beLabels, "state")...)
 
 	drops      = desc("tenbin_drops_total", "Packets the dataplane dropped, by reason.", "reason")
 	dpCounters = desc("tenbin_dataplane_events_total", "The dataplane's global counters (rx_packets, flow_new, arp_replies, ...).", "counter")
@@ -44,7 +45,7 @@ type collector struct{ m *Metrics }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{svcPackets, svcBytes, svcNewFlows, svcActive, bePackets, beBytes,
-		beNewFlows, beActive, beUp, beWeight, drops, dpCounters, dpUp, dpAge, ctlBeat, generation, lcoreBehind} {
+		beNewFlows, beActive, beUp, beWeight, beChanges, drops, dpCounters, dpUp, dpAge, ctlBeat, generation, lcoreBehind} {
 		ch <- d
 	}
 }
@@ -73,6 +74,9 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			gauge(beActive, float64(b.ActiveFlows), s.Name, b.Name)
 			gauge(beUp, boolValue(b.Health != "down"), s.Name, b.Name)
 			gauge(beWeight, float64(b.Weight), s.Name, b.Name)
+			counter(beChanges, b.StateChanges.Up, s.Name, b.Name, "up")
+			counter(beChanges, b.StateChanges.Down, s.Name, b.Name, "down")
+			counter(beChanges, b.StateChanges.Drain, s.Name, b.Name, "drain")
 		}
 	}
 	st := src.Stats()

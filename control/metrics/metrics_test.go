@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"io"
+	"log/slog"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 
 	"tenbin/control/config"
 	"tenbin/control/daemon"
+	"tenbin/control/health"
 	"tenbin/control/shm"
 )
 
@@ -32,7 +34,7 @@ func startEngine(t *testing.T) *Metrics {
 	return m
 }
 
-func startEngineAt(t *testing.T) (*Metrics, *daemon.Engine, string) {
+func startEngineAt(t *testing.T, opts ...func(*daemon.Options)) (*Metrics, *daemon.Engine, string) {
 	t.Helper()
 	dir := t.TempDir()
 	cfg, err := config.Load("testdata/metrics.yaml")
@@ -41,10 +43,14 @@ func startEngineAt(t *testing.T) (*Metrics, *daemon.Engine, string) {
 	}
 	regionPath := filepath.Join(dir, "region")
 	m := New()
-	e, err := daemon.New(daemon.Options{
+	o := daemon.Options{
 		Config: cfg, RegionPath: regionPath, ObservePublish: m.ObservePublish,
 		RegionParams: shm.Params{Lcores: 2, LUTCapacity: 1 << 18, FlowEntries: 1024},
-	})
+	}
+	for _, f := range opts {
+		f(&o)
+	}
+	e, err := daemon.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,6 +144,39 @@ func TestGrafanaDashboardChartsOnlyExportedMetrics(t *testing.T) {
 	for _, name := range dashboardMetrics(t) {
 		if !strings.Contains(text, "\n"+name) {
 			t.Errorf("dashboard queries %s, which is not exported", name)
+		}
+	}
+}
+
+// eventProber reports the state changes the test asks for, as health.Monitor would.
+type eventProber struct{ onEvent func(health.Event) }
+
+func (p *eventProber) Update([]health.Job) error { return nil }
+func (p *eventProber) States() []health.Status   { return nil }
+func (p *eventProber) Close()                    {}
+
+func TestScrapeCountsStateChanges(t *testing.T) {
+	p := &eventProber{}
+	m, _, _ := startEngineAt(t, func(o *daemon.Options) {
+		o.NewProber = func(_ *slog.Logger, onEvent func(health.Event)) daemon.Prober {
+			p.onEvent = onEvent
+			return p
+		}
+	})
+	rs1 := health.Target{Service: "web", Backend: "rs1"}
+	for _, s := range []health.State{health.StateDown, health.StateUp, health.StateDrain, health.StateDown} {
+		p.onEvent(health.Event{Target: rs1, New: s, Result: health.Result{Load: -1}})
+	}
+	text := scrape(t, m)
+	for _, want := range []string{
+		`# TYPE tenbin_backend_state_changes_total counter`,
+		`tenbin_backend_state_changes_total{backend="rs1",service="web",state="down"} 2`,
+		`tenbin_backend_state_changes_total{backend="rs1",service="web",state="up"} 1`,
+		`tenbin_backend_state_changes_total{backend="rs1",service="web",state="drain"} 1`,
+		`tenbin_backend_state_changes_total{backend="rs2",service="web",state="down"} 0`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("scrape lacks %q", want)
 		}
 	}
 }
