@@ -299,3 +299,42 @@ func TestFragments(t *testing.T) {
 		want: build(ether(macPort0, macRS1), ip6(client6, vipL2v6), fh(0, false), tcp(1001, 80, "S")),
 	}})
 }
+
+// A client reusing the ports of a closed connection opens a new one: it is scheduled afresh
+// (IPVS's conn_reuse_mode), so a drained backend does not inherit it; a retransmitted SYN
+// of a connection still opening keeps its backend.
+func TestNewConnectionOnClosedTupleIsScheduledAfresh(t *testing.T) {
+	e := newEnv(t, topology(), withFlowEntries(1<<14)) // room: no flow falls back to stateless
+	closed := poolFlows(t, e, 1000, 300, "S")
+	poolFlows(t, e, 1000, 300, "F")
+	opening := poolFlows(t, e, 2000, 300, "S")
+
+	drained := staticBE(rs2v4, macRS2) // weight 0: present for its flows, absent from the lut
+	d := withPool(staticBE(rs1v4, macRS1), drained, staticBE(rs3v4, macRS3))
+	for i := range d.Services {
+		if d.Services[i].Name == "pool4" {
+			d.Services[i].LUT = []int32{0, 2, 0, 2, 0, 2, 0, 2, 0, 2, 0, 2, 0}
+		}
+	}
+	e.publish(d)
+
+	reopened := poolFlows(t, e, 1000, 300, "S")
+	onRS2 := 0
+	for sport, b := range closed {
+		if b == 1 {
+			onRS2++
+		}
+		if reopened[sport] == 1 {
+			t.Fatalf("new connection on closed tuple %d went to the drained backend", sport)
+		}
+	}
+	if onRS2 == 0 {
+		t.Fatal("no flow was on rs2 before the drain: the test proves nothing")
+	}
+	again := poolFlows(t, e, 2000, 300, "S")
+	for sport, b := range opening {
+		if again[sport] != b {
+			t.Fatalf("retransmitted SYN %d moved from backend %d to %d", sport, b, again[sport])
+		}
+	}
+}

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include <rte_byteorder.h>
+#include <rte_tcp.h>
 
 #include "dataplane.h"
 #include "flow.h"
@@ -172,6 +173,14 @@ static int dsr(struct tenbin_worker *w, struct tenbin_pkt *p, const struct tenbi
 	uint32_t rx_len = p->len;
 	int r;
 
+	/* A SYN on the tuple of a closed connection opens a new one (IPVS's conn_reuse_mode):
+	 * it is scheduled afresh, so a drained or re-weighted backend does not inherit it. */
+	if (e != NULL && e->state == TENBIN_FS_FIN && h->proto == IPPROTO_TCP && h->l4_off != 0 &&
+	    (h->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG)) == RTE_TCP_SYN_FLAG) {
+		tenbin_flow_release(w, e);
+		fw = e;
+		e = NULL;
+	}
 	if (e != NULL) {
 		be = tenbin_backend_usable(cs, e->backend);
 		if (be != NULL && be->incarnation == e->incarnation && e->service == svc) {
