@@ -106,24 +106,37 @@ func (h *httpHandler) record(r *http.Request, ex *exchange, rec *statusRecorder,
 	if code == 0 {
 		code = ex.status // hijacked for an upgrade: the backend's 101
 	}
+	recordRequest(h.m, h.access, requestSummary{
+		listener: h.listener, remote: r.RemoteAddr, proto: r.Proto, method: r.Method, host: r.Host, path: r.URL.Path,
+	}, ex, code, rec.bytes, d)
+}
+
+// requestSummary is what the metrics and the access log say about a request, whichever path
+// served it.
+type requestSummary struct {
+	listener, remote, proto, method, host, path string
+}
+
+// recordRequest counts one answered request and writes its access log line.
+func recordRequest(m *metrics, access *slog.Logger, q requestSummary, ex *exchange, code int, bytes int64, d time.Duration) {
 	backendName := ""
 	if ex.backend != nil {
 		backendName = ex.backend.name
 	}
-	h.m.requests.WithLabelValues(h.listener, ex.route.name, backendName, codeClass(code)).Inc()
-	h.m.latency.WithLabelValues(ex.route.name, backendName).Observe(d.Seconds())
-	if h.access == nil {
+	m.requests.WithLabelValues(q.listener, ex.route.name, backendName, codeClass(code)).Inc()
+	m.latency.WithLabelValues(ex.route.name, backendName).Observe(d.Seconds())
+	if access == nil {
 		return
 	}
 	attrs := []slog.Attr{
-		slog.String("listener", h.listener),
-		slog.String("remote", r.RemoteAddr),
-		slog.String("proto", r.Proto),
-		slog.String("method", r.Method),
-		slog.String("host", r.Host),
-		slog.String("path", r.URL.Path),
+		slog.String("listener", q.listener),
+		slog.String("remote", q.remote),
+		slog.String("proto", q.proto),
+		slog.String("method", q.method),
+		slog.String("host", q.host),
+		slog.String("path", q.path),
 		slog.Int("status", code),
-		slog.Int64("bytes", rec.bytes),
+		slog.Int64("bytes", bytes),
 		slog.Float64("duration_ms", float64(d.Microseconds())/1000),
 		slog.String("route", ex.route.name),
 		slog.String("backend", backendName),
@@ -131,7 +144,7 @@ func (h *httpHandler) record(r *http.Request, ex *exchange, rec *statusRecorder,
 	if ex.lastErr != nil {
 		attrs = append(attrs, slog.String("err", ex.lastErr.Error()))
 	}
-	h.access.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
+	access.LogAttrs(context.Background(), slog.LevelInfo, "request", attrs...)
 }
 
 // rewrite prepares the outbound request. The backend address is filled in per attempt by
@@ -147,24 +160,28 @@ func rewrite(pr *httputil.ProxyRequest) {
 
 // forwardedValue is the RFC 7239 element for this hop.
 func forwardedValue(r *http.Request) string {
+	return forwardedElement(r.RemoteAddr, r.Host, r.TLS != nil)
+}
+
+func forwardedElement(remoteAddr, host string, tls bool) string {
 	var b strings.Builder
 	b.WriteString("for=")
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	ip, _, err := net.SplitHostPort(remoteAddr)
 	if err != nil {
-		host = r.RemoteAddr
+		ip = remoteAddr
 	}
-	if strings.Contains(host, ":") {
-		b.WriteString(`"[` + host + `]"`)
+	if strings.Contains(ip, ":") {
+		b.WriteString(`"[` + ip + `]"`)
 	} else {
-		b.WriteString(host)
+		b.WriteString(ip)
 	}
-	if r.TLS != nil {
+	if tls {
 		b.WriteString(";proto=https")
 	} else {
 		b.WriteString(";proto=http")
 	}
-	if r.Host != "" && !strings.ContainsAny(r.Host, "\";\\ ") {
-		b.WriteString(`;host="` + r.Host + `"`)
+	if host != "" && !strings.ContainsAny(host, "\";\\ ") {
+		b.WriteString(`;host="` + host + `"`)
 	}
 	return b.String()
 }
@@ -173,41 +190,57 @@ func forwardedValue(r *http.Request) string {
 func modifyResponse(resp *http.Response) error {
 	ex := exchangeFrom(resp.Request.Context())
 	ex.status = resp.StatusCode
+	if c := stickyCookie(ex, resp.Request.TLS != nil); c != "" {
+		resp.Header.Add("Set-Cookie", c)
+	}
+	return nil
+}
+
+// stickyCookie is the Set-Cookie value that pins the client to the backend that answered,
+// or "" when the pool is not sticky or the client already named that backend.
+func stickyCookie(ex *exchange, tls bool) string {
 	p := ex.route.pool
 	if p.sticky == nil || ex.backend == nil || ex.stickyName == ex.backend.name {
-		return nil
+		return ""
 	}
 	c := &http.Cookie{
 		Name: p.sticky.Cookie, Value: ex.backend.name, Path: "/",
 		HttpOnly: true, SameSite: http.SameSiteLaxMode,
-		Secure: resp.Request.TLS != nil,
+		Secure: tls,
 	}
 	if p.sticky.MaxAge > 0 {
 		c.MaxAge = int(p.sticky.MaxAge / time.Second)
 	}
-	resp.Header.Add("Set-Cookie", c.String())
-	return nil
+	return c.String()
 }
 
 // proxyError answers when no backend response came: 503 with nothing to try, 504 when the
 // backend was too slow, 502 for anything else.
 func proxyError(w http.ResponseWriter, r *http.Request, err error) {
 	ex := exchangeFrom(r.Context())
-	code := http.StatusBadGateway
-	var ne net.Error
-	switch {
-	case errors.Is(err, ErrNoHealthyBackend):
-		code = http.StatusServiceUnavailable
-	case r.Context().Err() != nil:
-		code = 499 // the client went away; nothing it will read
-	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
-		code = http.StatusGatewayTimeout
-	}
+	code := errorStatus(err, r.Context().Err() != nil)
 	ex.lastErr, ex.errCode = err, code
-	if code == 499 {
+	if code == statusClientGone {
 		return
 	}
 	http.Error(w, http.StatusText(code), code)
+}
+
+// statusClientGone is logged when the client went away before its answer: nothing it will read.
+const statusClientGone = 499
+
+// errorStatus is the code the proxy answers with when forwarding failed with err.
+func errorStatus(err error, clientGone bool) int {
+	var ne net.Error
+	switch {
+	case errors.Is(err, ErrNoHealthyBackend):
+		return http.StatusServiceUnavailable
+	case clientGone:
+		return statusClientGone
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return http.StatusGatewayTimeout
+	}
+	return http.StatusBadGateway
 }
 
 // statusRecorder sees the status and size of the response while letting

@@ -1,8 +1,6 @@
 package proxy
 
 import (
-	"strconv"
-
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -72,5 +70,7 @@ func codeClass(code int) string {
 	if code < 100 || code > 599 {
 		return "none"
 	}
-	return strconv.Itoa(code/100) + "xx"
+	return codeClasses[code/100-1]
 }
+
+var codeClasses = [...]string{"1xx", "2xx", "3xx", "4xx", "5xx"}

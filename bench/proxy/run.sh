@@ -7,13 +7,14 @@
 # (default 3) is reported.
 #
 # Usage: bench/proxy/run.sh            (as root: installs wrk, haproxy, nginx, openssl if missing)
-# Env:   DURATION=5s REPEATS=3 CONNS=64 WRK_THREADS=1
+# Env:   DURATION=5s REPEATS=3 CONNS=64 WRK_THREADS=1 KINDS="http https hs" (which columns to measure)
 set -euo pipefail
 
 DURATION=${DURATION:-5s}
 REPEATS=${REPEATS:-3}
 CONNS=${CONNS:-64}
 WRK_THREADS=${WRK_THREADS:-1}
+KINDS=${KINDS:-http https hs}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 WORK=$(mktemp -d /tmp/tenbin-bench-proxy.XXXXXX)
 PIDS=()
@@ -161,15 +162,21 @@ median() {
 names=(tenbin haproxy nginx)
 declare -A HTTP=([tenbin]=18080 [haproxy]=28080 [nginx]=38080)
 declare -A HTTPS=([tenbin]=18443 [haproxy]=28443 [nginx]=38443)
-declare -A RUNS RPS P99
+declare -A RUNS=() RPS P99
+for n in "${names[@]}"; do for k in http https hs; do RUNS[$n,$k]=""; done; done
 
+echo "load before: $(uptime)"
 echo "wrk -t$WRK_THREADS -c$CONNS -d$DURATION, median of $REPEATS; $(nproc) cores shared by wrk, proxy and backends"
 # Repeats outermost and proxies interleaved, so a noisy neighbour hurts all three alike.
 for ((i = 0; i < REPEATS; i++)); do
 	for n in "${names[@]}"; do
-		RUNS[$n,http]+="$(one_run "http://127.0.0.1:${HTTP[$n]}/api/x")"$'\n'
-		RUNS[$n,https]+="$(one_run "https://127.0.0.1:${HTTPS[$n]}/api/x")"$'\n'
-		RUNS[$n,hs]+="$(one_run "https://127.0.0.1:${HTTPS[$n]}/" -H "Connection: close")"$'\n'
+		for k in $KINDS; do
+			case $k in
+			http) RUNS[$n,http]+="$(one_run "http://127.0.0.1:${HTTP[$n]}/api/x")"$'\n' ;;
+			https) RUNS[$n,https]+="$(one_run "https://127.0.0.1:${HTTPS[$n]}/api/x")"$'\n' ;;
+			hs) RUNS[$n,hs]+="$(one_run "https://127.0.0.1:${HTTPS[$n]}/" -H "Connection: close")"$'\n' ;;
+			esac
+		done
 	done
 done
 for n in "${names[@]}"; do
@@ -179,7 +186,7 @@ for n in "${names[@]}"; do
 	done
 done
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b > 0) printf "%.2f", a / b; else print "-" }'; }
 printf '\n%-8s %12s %9s %12s %9s %14s %8s %8s %8s\n' proxy "http req/s" "p99 ms" "https req/s" "p99 ms" "handshakes/s" "http/ha" "https/ha" "hs/ha"
 for n in "${names[@]}"; do
 	printf '%-8s %12s %9s %12s %9s %14s %8s %8s %8s\n' "$n" \
@@ -188,6 +195,7 @@ for n in "${names[@]}"; do
 		"$(ratio "${RPS[$n,https]}" "${RPS[haproxy,https]}")" \
 		"$(ratio "${RPS[$n,hs]}" "${RPS[haproxy,hs]}")"
 done
+echo "load after: $(uptime)"
 echo
 echo "handshakes/s = HTTPS requests/s with Connection: close (a full ECDSA P-256 handshake each);"
 echo "per core: divide by the cores the proxy had (at most $(nproc), shared with wrk and the backends)."
