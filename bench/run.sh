@@ -88,11 +88,11 @@ fastpath() {
 	fi
 }
 if ((quick)); then
-	step maglev gobench maglev bench/maglev 1 3x -cpu 1
-	step fastpath fastpath 1 200ms
+	step maglev gobench maglev bench/maglev 1 2x -cpu 1
+	FASTPATH_ARGS=${FASTPATH_ARGS:--trials 3 -packets 2000000 -flows 1k} step fastpath fastpath 1 200ms
 else
 	step maglev gobench maglev bench/maglev 5 200ms -cpu 1
-	step fastpath fastpath 5 1s
+	FASTPATH_ARGS=${FASTPATH_ARGS:--trials 5 -packets 8000000 -flows 1k,1M} step fastpath fastpath 5 1s
 fi
 
 step through-pmd bench/pmd/through_pmd.sh

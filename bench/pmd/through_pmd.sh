@@ -30,7 +30,7 @@ for ((rep = 1; rep <= REPEATS; rep++)); do
 		log "pmd: testpmd $mode, run $rep/$REPEATS"
 		new_prefix "pmd-$mode-$rep"
 		logf=$LOGS/pmd-testpmd-$mode-$rep.log
-		testpmd_measure "$logf" --no-huge --no-pci -m 512 -l 0,1 --file-prefix "$PREFIX" \
+		testpmd_measure "$logf" --no-huge --no-pci -m 256 -l 0,1 --file-prefix "$PREFIX" \
 			--vdev "$PCAP" --vdev "$NULL_DEV" -- \
 			--total-num-mbufs=16384 --forward-mode="$mode" --auto-start --stats-period 1
 		testpmd_record "$logf" 1 tx pmd "testpmd $mode" "$rep"
@@ -67,7 +67,7 @@ for ((rep = 1; rep <= REPEATS; rep++)); do
 		new_prefix "scaling-io-$rep"
 		logf=$LOGS/scaling-testpmd-io-2-$rep.log
 		# lcore 0 (statistics) shares CPU 0 with forwarding lcore 1; lcore 2 has CPU 1.
-		testpmd_measure "$logf" --no-huge --no-pci -m 512 --lcores 0@0,1@0,2@1 --file-prefix "$PREFIX" \
+		testpmd_measure "$logf" --no-huge --no-pci -m 256 --lcores 0@0,1@0,2@1 --file-prefix "$PREFIX" \
 			--vdev "$PCAP2" --vdev "$NULL_DEV" -- --total-num-mbufs=16384 --nb-cores=2 --rxq=2 --txq=2 \
 			--forward-mode=io --auto-start --stats-period 1
 		testpmd_record "$logf" 1 tx scaling "testpmd io 2 cores" "$rep"

@@ -47,6 +47,9 @@ func run(work, results, stamp string, elapsed int, quick bool) error {
 	for _, part := range []string{"maglev", "fastpath"} {
 		if b, err := os.ReadFile(filepath.Join(work, "gobench-"+part+".txt")); err == nil {
 			r.GoBench[part] = ParseGoBench(strings.NewReader(string(b)))
+			if len(r.GoBench[part]) == 0 && part == "fastpath" {
+				r.GoBench[part] = ParseFastpath(strings.NewReader(string(b)))
+			}
 			if len(r.GoBench[part]) == 0 {
 				r.GoOutput[part] = string(b)
 			}

@@ -101,3 +101,21 @@ func TestSummaryPutsGoalsFirstAndListsWhatWasNotMeasured(t *testing.T) {
 		t.Error("goals do not come first")
 	}
 }
+
+const fastpathOutput = `load average (1, 5, 15 min): 6.10 6.00 5.90
+case          flows       Mpps     ns/pkt      min      max |  cpu Mpps   cpu ns  on-cpu
+l2dsr-hit      1024      12.00       83.3    10.00    13.00 |     16.00     62.5     75%
+l3dsr-hit      1024       7.86      127.3     5.89     9.58 |      9.00    111.1     87%
+l2dsr-hit   1048576       1.37      730.1     1.22     1.66 |      1.50    666.7     91%
+`
+
+func TestFastpathTableJudgesTheCacheResidentL2DSRHitPerCPUSecond(t *testing.T) {
+	bs := ParseFastpath(strings.NewReader(fastpathOutput))
+	if len(bs) != 3 || bs[0].Name != "l2dsr-hit/flows=1024" || bs[0].Medians["cpu Mpps"] != 16 {
+		t.Fatalf("parsed %+v", bs)
+	}
+	g := fastpathGoal(bs)
+	if g.Met == nil || !*g.Met || !strings.Contains(g.Measured, "16.0 Mpps per on-CPU second, 12.0 wall-clock (l2dsr-hit/flows=1024)") {
+		t.Fatalf("goal %+v", g)
+	}
+}

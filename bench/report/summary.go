@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"tenbin/bench/report/record"
@@ -199,32 +200,47 @@ func maglevGoal(bs []*GoBench) Goal {
 	return g
 }
 
-// fastpathGoal looks for an in-process l2dsr flow-hit benchmark reporting Mpps (or ns/pkt).
+// fastpathGoal looks for the in-process l2dsr flow-hit case with the fewest flows (the
+// cache-resident figure the goal is about). Per core means per second on a CPU: where the
+// benchmark reports Mpps per on-CPU second (on a shared machine other jobs take slices of
+// the wall clock), that is the figure judged; wall-clock Mpps stands beside it.
 func fastpathGoal(bs []*GoBench) Goal {
 	g := Goal{Goal: "L2DSR flow hits ≥ 15 Mpps per core in-process"}
 	var best *GoBench
+	bestFlows := -1
 	for _, b := range bs {
 		n := strings.ToLower(b.Name)
-		if strings.Contains(n, "l2dsr") && strings.Contains(n, "hit") && b.Runs > 0 {
-			if best == nil || strings.Contains(n, "64") {
-				best = b
-			}
+		if !strings.Contains(n, "l2dsr") || !strings.Contains(n, "hit") || b.Runs == 0 {
+			continue
+		}
+		flows := -1
+		if _, after, ok := strings.Cut(n, "flows="); ok {
+			flows, _ = strconv.Atoi(strings.Split(after, "/")[0])
+		}
+		if best == nil || (flows >= 0 && (bestFlows < 0 || flows < bestFlows)) {
+			best, bestFlows = b, flows
 		}
 	}
 	if best == nil {
-		g.Measured = "not measured: bench/fastpath has no l2dsr flow-hit benchmark yet"
+		g.Measured = "not measured: bench/fastpath reported no l2dsr flow-hit case"
 		return g
 	}
-	var mpps float64
-	if v, ok := best.Medians["Mpps"]; ok {
-		mpps = v
-	} else if v, ok := best.Medians["ns/pkt"]; ok && v > 0 {
-		mpps = 1e3 / v
-	} else {
+	wall, ok := best.Medians["Mpps"]
+	if !ok {
+		if v, ok2 := best.Medians["ns/pkt"]; ok2 && v > 0 {
+			wall, ok = 1e3/v, true
+		}
+	}
+	if !ok {
 		g.Measured = fmt.Sprintf("not measured: %s reports neither Mpps nor ns/pkt", best.Name)
 		return g
 	}
-	g.Measured = fmt.Sprintf("%.1f Mpps (%s)", mpps, best.Name)
-	g.Met = verdict(mpps >= 15)
+	judged := wall
+	g.Measured = fmt.Sprintf("%.1f Mpps (%s)", wall, best.Name)
+	if cpu, ok := best.Medians["cpu Mpps"]; ok {
+		judged = cpu
+		g.Measured = fmt.Sprintf("%.1f Mpps per on-CPU second, %.1f wall-clock (%s)", cpu, wall, best.Name)
+	}
+	g.Met = verdict(judged >= 15)
 	return g
 }
