@@ -223,9 +223,9 @@ func TestNATv6BothDirections(t *testing.T) {
 			tcpOpt(firstPort, rsPort, "S", mssOpt(1440), toaOpt(client6, 40001))),
 		counters: map[string]uint64{"toa_added": 1},
 	}, {
-		name: "fnat/syn-ack-mss-leaves-room-for-toa",
-		in:   build(ether(macRS1, macPort0), ipFor(rs1v6, local6, 64), tcpOpt(rsPort, firstPort, "SA", mssOpt(1440))),
-		want: build(ether(macPort0, macClient), ipFor(vipTOA6, client6, 63), tcpOpt(80, 40001, "SA", mssOpt(1420))),
+		name:     "fnat/syn-ack-mss-leaves-room-for-toa",
+		in:       build(ether(macRS1, macPort0), ipFor(rs1v6, local6, 64), tcpOpt(rsPort, firstPort, "SA", mssOpt(1440))),
+		want:     build(ether(macPort0, macClient), ipFor(vipTOA6, client6, 63), tcpOpt(80, 40001, "SA", mssOpt(1420))),
 		counters: map[string]uint64{"mss_clamped": 1},
 	}, {
 		name: "fnat/toa-on-handshake-ack",
@@ -269,9 +269,9 @@ func TestFNATv4(t *testing.T) {
 			tcpOpt(firstPort, rsPort, "S", mssOpt(1400), toaOpt(client4, 40002))),
 		counters: map[string]uint64{"toa_added": 1, "mss_clamped": 1},
 	}, {
-		name: "mss-clamp-on-syn-ack",
-		in:   build(ether(macRS1, macPort0), ipFor(rs1v4, local4, 64), tcpOpt(rsPort, firstPort, "SA", mssOpt(1460))),
-		want: build(ether(macPort0, macClient), ipFor(vipTOA4, client4, 63), tcpOpt(80, 40002, "SA", mssOpt(1400))),
+		name:     "mss-clamp-on-syn-ack",
+		in:       build(ether(macRS1, macPort0), ipFor(rs1v4, local4, 64), tcpOpt(rsPort, firstPort, "SA", mssOpt(1460))),
+		want:     build(ether(macPort0, macClient), ipFor(vipTOA4, client4, 63), tcpOpt(80, 40002, "SA", mssOpt(1400))),
 		counters: map[string]uint64{"mss_clamped": 1},
 	}, {
 		name: "toa-on-handshake-ack",
