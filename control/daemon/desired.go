@@ -25,7 +25,8 @@ type Inputs struct {
 	// Prev is the weight each backend was last published with, by service and backend
 	// name: the feedback schedulers damp from it.
 	Prev map[string]map[string]uint32
-	// LastUp is, per service, the last non-empty weights (when_all_down: keep-last).
+	// LastUp is, per service and backend, the last non-zero weight (when_all_down:
+	// keep-last).
 	LastUp map[string]map[string]uint32
 	Now    time.Time
 }
@@ -164,18 +165,8 @@ func (b *Builder) service(cfg *config.Config, s *config.Service, in Inputs, res 
 	plan.AllDown = !alive
 	switch {
 	case alive:
-		if anyNonZero(weights) {
-			res.LastUp[s.Name] = namedWeights(s.Backends, weights)
-		} else if last, ok := in.LastUp[s.Name]; ok {
-			res.LastUp[s.Name] = last
-		}
 	case s.WhenAllDown == config.AllDownKeepLast:
-		if last, ok := in.LastUp[s.Name]; ok {
-			res.LastUp[s.Name] = last
-			for i := range s.Backends {
-				weights[i] = last[s.Backends[i].Name]
-			}
-		}
+		keepLast(s, in, plan.Backends, weights)
 	case s.WhenAllDown == config.AllDownFallback && s.Fallback != nil:
 		fp := backendPlan(cfg, s, s.Fallback, Health{State: health.StateUp}, Admin{})
 		fp.Fallback = true
@@ -183,6 +174,7 @@ func (b *Builder) service(cfg *config.Config, s *config.Service, in Inputs, res 
 	}
 
 	res.Weights[s.Name] = namedWeights(s.Backends, weights)
+	res.LastUp[s.Name] = lastWeights(s.Backends, in.LastUp[s.Name], weights)
 	for i := range plan.Backends {
 		bp := &plan.Backends[i]
 		bp.Weight = weights[i]
@@ -213,6 +205,51 @@ func (b *Builder) service(cfg *config.Config, s *config.Service, in Inputs, res 
 	}
 	plan.LUTSize = len(lut)
 	return spec, plan, nil
+}
+
+// keepLast gives a service whose backends are all down the weights they last had, to the
+// backends that went down together with the last one: within one detection window of it.
+// Checks that fail one after another within that window cannot tell a real outage from a
+// problem of their own (the checker's link, a firewall change), and keeping only the last
+// survivor would pile every new flow on it. A backend down for longer failed on its own
+// and stays out, as do drained and disabled ones.
+func keepLast(s *config.Service, in Inputs, plans []BackendPlan, weights []uint32) {
+	last := in.LastUp[s.Name]
+	var latest time.Time
+	for i := range s.Backends {
+		if h := in.Health[BackendKey{s.Name, s.Backends[i].Name}]; h.State == health.StateDown && h.Since.After(latest) {
+			latest = h.Since
+		}
+	}
+	for i := range s.Backends {
+		b := &s.Backends[i]
+		if plans[i].Disabled || plans[i].Drained || last[b.Name] == 0 {
+			continue
+		}
+		if in.Health[BackendKey{s.Name, b.Name}].Since.Before(latest.Add(-detectionWindow(b.HealthCheck))) {
+			continue
+		}
+		weights[i] = last[b.Name]
+	}
+}
+
+// detectionWindow is the longest a check takes to notice a failure: fall probes, each up
+// to interval × (1 + jitter) apart, the last one taking up to the timeout.
+func detectionWindow(hc config.HealthCheck) time.Duration {
+	return time.Duration(float64(time.Duration(hc.Fall)*hc.Interval)*(1+hc.Jitter)) + hc.Timeout
+}
+
+// lastWeights is each backend's last non-zero weight, for keep-last.
+func lastWeights(bs []config.Backend, prev map[string]uint32, weights []uint32) map[string]uint32 {
+	out := make(map[string]uint32, len(bs))
+	for i := range bs {
+		if weights[i] > 0 {
+			out[bs[i].Name] = weights[i]
+		} else if w, ok := prev[bs[i].Name]; ok {
+			out[bs[i].Name] = w
+		}
+	}
+	return out
 }
 
 // table returns the service's lookup table for these weights, from the cache when the

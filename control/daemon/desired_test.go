@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
@@ -295,5 +296,47 @@ func TestBuildIsDeterministic(t *testing.T) {
 				t.Fatalf("%s: slot %d differs", sa.Name, j)
 			}
 		}
+	}
+}
+
+// keep-last keeps the backends that failed together with the last one (within one
+// detection window), not only the last survivor; one that failed long before stays out.
+func TestBuildKeepLastKeepsTheBackendsThatFailedTogether(t *testing.T) {
+	cfg := loadConfig(t, "testdata/builder.yaml")
+	b := NewBuilder()
+	t0 := time.Unix(1_000_000, 0)
+	window := detectionWindow(cfg.Service("api6").Backends[0].HealthCheck)
+	h := allUp(cfg)
+	res := build(t, b, Inputs{Config: cfg, Health: h, Now: t0})
+	full, _ := spec(t, res, "api6")
+	down := func(name string, at time.Time) {
+		h[BackendKey{"api6", name}] = Health{State: health.StateDown, Since: at, Load: -1}
+		res = build(t, b, Inputs{Config: cfg, Health: h, Prev: res.Weights, LastUp: res.LastUp, Now: at})
+	}
+
+	// rs1 fails, then rs2 half a window later: the table before both is kept.
+	down("rs1", t0.Add(time.Minute))
+	if s, _ := spec(t, res, "api6"); share(s)["2001:db8::11"] != 0 {
+		t.Fatal("rs1 still in the table while rs2 is up")
+	}
+	down("rs2", t0.Add(time.Minute+window/2))
+	s, plan := spec(t, res, "api6")
+	if !plan.AllDown || !slices.Equal(s.LUT, full.LUT) || !s.Backends[0].Present || !s.Backends[1].Present {
+		t.Errorf("cascade within the window: shares %v, want the full table %v", share(s), share(full))
+	}
+
+	// rs1 failed long before rs2: only rs2 is kept.
+	h = allUp(cfg)
+	res = build(t, b, Inputs{Config: cfg, Health: h, Now: t0})
+	down("rs1", t0.Add(time.Minute))
+	down("rs2", t0.Add(time.Hour))
+	s, _ = spec(t, res, "api6")
+	if got := share(s); got["2001:db8::11"] != 0 || got["2001:db8:2::12"] != 251 || s.Backends[0].Present {
+		t.Errorf("rs1 down an hour before rs2: shares %v, want rs2 alone", got)
+	}
+	// A later build (a feedback tick) keeps the same choice.
+	res = build(t, b, Inputs{Config: cfg, Health: h, Prev: res.Weights, LastUp: res.LastUp, Now: t0.Add(2 * time.Hour)})
+	if again, _ := spec(t, res, "api6"); !slices.Equal(again.LUT, s.LUT) {
+		t.Error("keep-last changed its table on a later build")
 	}
 }

@@ -109,7 +109,10 @@ func (e *Engine) applyHealthEvents() {
 		if s := e.cfg.Service(k.Service); s == nil || s.Backend(k.Backend) == nil {
 			continue // a check of a backend the configuration just dropped
 		}
-		h := e.health[k]
+		h, known := e.health[k]
+		if !known {
+			h.Load = -1 // no agent has reported: unknown, not idle
+		}
 		changed = changed || h.State != ev.New
 		h.State, h.Since, h.Detail = ev.New, ev.Time, ev.Result.Detail
 		if ev.Result.Load >= 0 {
