@@ -499,3 +499,20 @@ func TestNATReplyOnAnotherLcore(t *testing.T) {
 		})
 	}
 }
+
+// TestFNATLocalAddressesAnswerARPAndNDP: real servers must resolve the fnat local
+// addresses their replies go to.
+func TestFNATLocalAddressesAnswerARPAndNDP(t *testing.T) {
+	e := newEnv(t, natTopology())
+	runFixtures(t, e, []fixture{{
+		name:     "arp",
+		in:       arpRequest(rs2v4, macRS2, local4),
+		want:     arpReply(local4, macPort0, rs2v4, macRS2),
+		counters: map[string]uint64{"arp_replies": 1},
+	}, {
+		name:     "ndp",
+		in:       nsFrame(rs2v6, macRS2, local6),
+		want:     naReply(local6, macPort0, rs2v6, macRS2),
+		counters: map[string]uint64{"ndp_replies": 1},
+	}})
+}

@@ -6,6 +6,7 @@
 #include <rte_ether.h>
 #include <rte_ip.h>
 
+#include "nat.h"
 #include "neigh.h"
 #include "vip.h"
 
@@ -35,6 +36,8 @@ static int addr_is_ours(const struct tenbin_worker *w, const uint8_t *addr, uint
 	memcpy(key, addr, family == 4 ? 4 : 16);
 	s = tenbin_vip_find(w->cs, key, family, 0, 0);
 	if (s != TENBIN_NO_SERVICE && w->cs->services[s].ingress_port == port)
+		return 1;
+	if (tenbin_nat_is_local(w->cs, key, family)) /* fnat sources: servers answer them, on any port */
 		return 1;
 	if (family == 4)
 		return memcmp(pc->ipv4, zero16, 4) != 0 && memcmp(pc->ipv4, addr, 4) == 0;
