@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
@@ -92,10 +93,23 @@ func isH2(c net.Conn) bool {
 }
 
 // sniffConn remembers the status code of the last HTTP/1.x status line written on a plain
-// connection, so the log line for a request net/http refused can say 400 or 431.
+// connection, so the log line for a request net/http refused can say 400 or 431. When the
+// fast path hands the connection to net/http, pending holds what it read and did not use;
+// Read returns that first.
 type sniffConn struct {
 	net.Conn
-	status atomic.Int32
+	status  atomic.Int32
+	pending *bufio.Reader
+}
+
+func (c *sniffConn) Read(b []byte) (int, error) {
+	if c.pending != nil {
+		if c.pending.Buffered() > 0 {
+			return c.pending.Read(b) // served from the buffer alone: it never reads c again
+		}
+		c.pending = nil
+	}
+	return c.Conn.Read(b)
 }
 
 var statusPrefix = []byte("HTTP/1.")

@@ -21,6 +21,7 @@ type backend struct {
 	healthy atomic.Bool
 	active  atomic.Int64 // requests or sessions in flight
 	ewmaNs  atomic.Int64 // smoothed time to response headers (or connect), 0 = unmeasured
+	conns   connPool     // the HTTP/1.1 fast path's idle connections to it
 }
 
 // usable reports whether the backend may take new work.
@@ -108,6 +109,10 @@ func (p *pool) pick(key, stickyName string, tried []*backend) *backend {
 	}
 	return p.sel.pick(key, tried)
 }
+
+// needsRequest reports whether choosing a backend reads request headers or cookies (which
+// the fast path then reads from an *http.Request it builds for the purpose).
+func (p *pool) needsRequest() bool { return p.hashKey.kind != "source_ip" || p.sticky != nil }
 
 // anyUsable reports whether the pool can serve at all.
 func (p *pool) anyUsable() bool {

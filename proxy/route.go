@@ -52,6 +52,9 @@ func (m valueMatcher) matches(vals []string) bool {
 type routeTable struct {
 	routes []*route
 	def    *route // pool nil when there is no default pool: 404
+	// needsRequest: some route matches headers, cookies or query parameters, which the fast
+	// path then reads from an *http.Request it builds for the purpose.
+	needsRequest bool
 }
 
 // requestFacts are the parts of a request the matchers read, computed once.
@@ -185,6 +188,7 @@ func compileRoutes(c *Config, pools map[string]*pool) *routeTable {
 			rt.sources = append(rt.sources, p)
 		}
 		t.routes = append(t.routes, rt)
+		t.needsRequest = t.needsRequest || len(rt.headers)+len(rt.cookies)+len(rt.query) > 0
 	}
 	return t
 }

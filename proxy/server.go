@@ -48,6 +48,7 @@ type listenerRuntime struct {
 	certs *certStore
 	ln    *clientListener
 	http  *http.Server
+	fast  *fastServer // plain http listeners: HTTP/1.1 requests not handed to http
 	tcp   *tcpForwarder
 	done  chan error
 }
@@ -105,6 +106,7 @@ func (s *Server) Start() error {
 	}
 	s.health = s.startHealthChecks(ctx)
 	s.bg.Go(func() { s.watchCertificates(ctx) })
+	s.bg.Go(func() { s.reapIdleBackendConns(ctx) })
 	return nil
 }
 
@@ -120,7 +122,7 @@ func (s *Server) serve(lr *listenerRuntime, l net.Listener) {
 		tlsCfg = lr.certs.tlsConfig(protos)
 	}
 	lr.ln = newClientListener(l, lc.Name, tlsCfg, lc.AcceptProxyProtocol, lc.Timeouts.Handshake, s.m, s.log)
-	lr.done = make(chan error, 1)
+	lr.done = make(chan error, 2)
 	if lc.Kind == KindTCPTLS {
 		lr.tcp = &tcpForwarder{name: lc.Name, pool: s.pools[lc.Pool], sendProxy: lc.ProxyProtocolToBackend,
 			idleTimeout: lc.Timeouts.Idle, m: s.m, log: s.log, sessions: map[net.Conn]struct{}{}}
@@ -151,8 +153,15 @@ func (s *Server) serve(lr *listenerRuntime, l net.Listener) {
 		srv.Protocols.SetUnencryptedHTTP2(true)
 	}
 	lr.http = srv
+	var served net.Listener = lr.ln
+	if lc.Kind == KindHTTP {
+		ho := newHandoffListener(lr.ln.Addr())
+		lr.fast = newFastServer(s, lc, ho)
+		served = ho
+		go func() { lr.done <- lr.fast.serve(lr.ln) }()
+	}
 	go func() {
-		err := srv.Serve(lr.ln)
+		err := srv.Serve(served)
 		if errors.Is(err, http.ErrServerClosed) {
 			err = nil
 		}
@@ -227,6 +236,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			continue
 		}
 		wg.Go(func() {
+			if lr.fast != nil {
+				lr.ln.Close()
+				if err := lr.fast.shutdown(ctx); err != nil {
+					errs[i] = err
+				}
+			}
 			if lr.http != nil {
 				if err := lr.http.Shutdown(ctx); err != nil {
 					lr.http.Close()
@@ -254,6 +269,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.bgCancel()
 	}
 	s.bg.Wait()
+	s.forEachBackend(func(b *backend) { b.conns.reap(time.Now().Add(time.Hour)) })
 	if s.health != nil {
 		s.health.Close()
 	}
