@@ -92,29 +92,36 @@ type liveEngine struct {
 // simulated lcores that must move to every publish.
 func newLiveEngine(t *testing.T, cfgText string, servers map[BackendKey]*backendServer) *liveEngine {
 	t.Helper()
-	cfg, err := config.Parse("live.yaml", []byte(cfgText))
-	if err != nil {
-		t.Fatal(err)
-	}
 	addrs := map[BackendKey]netip.AddrPort{}
 	for k, s := range servers {
 		addrs[k] = s.addr
 	}
+	le := startEngine(t, cfgText, time.Hour, func(log *slog.Logger, onEvent func(health.Event)) Prober {
+		return &localProber{Monitor: health.NewMonitor(log, onEvent), addrs: addrs}
+	})
+	(&testEngine{Engine: le.Engine}).run(t)
+	startLcores(t, le.region.Path)
+	return le
+}
+
+// startEngine starts (but does not run) an engine on cfgText in a temporary region.
+func startEngine(t *testing.T, cfgText string, feedbackEvery time.Duration, newProber func(*slog.Logger, func(health.Event)) Prober) *liveEngine {
+	t.Helper()
+	cfg, err := config.Parse("live.yaml", []byte(cfgText))
+	if err != nil {
+		t.Fatal(err)
+	}
 	path := filepath.Join(t.TempDir(), "region")
+	params := testParams
+	params.LUTCapacity = 1 << 19 // room for four services of the default Maglev size
 	e, err := New(Options{
-		Config: cfg, ConfigText: []byte(cfgText), RegionPath: path, RegionParams: testParams,
-		HeartbeatEvery: 10 * time.Millisecond, FeedbackEvery: time.Hour,
-		NewProber: func(log *slog.Logger, onEvent func(health.Event)) Prober {
-			return &localProber{Monitor: health.NewMonitor(log, onEvent), addrs: addrs}
-		},
+		Config: cfg, ConfigText: []byte(cfgText), RegionPath: path, RegionParams: params,
+		HeartbeatEvery: 10 * time.Millisecond, FeedbackEvery: feedbackEvery, NewProber: newProber,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(e.Close)
-	te := &testEngine{Engine: e}
-	te.run(t)
-	startLcores(t, path)
 	r, err := shm.Open(path)
 	if err != nil {
 		t.Fatal(err)
