@@ -21,10 +21,12 @@ import (
 // transport need four goroutines and ~160 allocations a request). Whatever it does not
 // handle goes, connection and unread bytes, to the listener's http.Server (handoffListener).
 type fastServer struct {
-	s        *Server
-	cfg      ListenerConfig
-	handoff  *handoffListener
-	active   prometheus.Gauge
+	s       *Server
+	cfg     ListenerConfig
+	handoff *handoffListener
+	active  prometheus.Gauge
+
+	handoffs atomic.Uint64 // connections given to net/http
 
 	mu       sync.Mutex
 	conns    map[*fastConn]struct{}
@@ -260,6 +262,7 @@ func (fc *fastConn) handoff() bool {
 	fc.c.pending = fc.br
 	fc.fs.active.Dec() // net/http's ConnState counts it from here
 	if fc.fs.handoff.handoff(fc.c) {
+		fc.fs.handoffs.Add(1)
 		return true
 	}
 	fc.fs.active.Inc()

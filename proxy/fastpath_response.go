@@ -11,9 +11,9 @@ import (
 
 // Errors of a backend's HTTP/1.1 response on the fast path (all answered 502).
 var (
-	errBadResponse  = errors.New("malformed backend response")
-	errBigResponse  = errors.New("backend response headers too large")
-	errBadChunk     = errors.New("malformed chunked encoding from backend")
+	errBadResponse   = errors.New("malformed backend response")
+	errBigResponse   = errors.New("backend response headers too large")
+	errBadChunk      = errors.New("malformed chunked encoding from backend")
 	errUnsupportedTE = errors.New("unsupported transfer encoding from backend")
 )
 
