@@ -109,19 +109,26 @@ func printAction(w io.Writer, args []string, done string, res api.ActionResult, 
 	return err
 }
 
-// backendState says what the dataplane does with a backend, in one word or two.
+// backendState says what the dataplane does with a backend, in one word or two. A
+// backend that takes no new flows but is still present (drained by the operator, its
+// agent asking for drain, weight 0) keeps its flows until they end, and shows "idle" once
+// it has none: then it can be stopped without cutting a connection.
 func backendState(b daemon.BackendView) string {
 	switch {
 	case b.Fallback && b.Weight > 0:
 		return "fallback"
 	case b.Disabled:
 		return "disabled"
+	case b.Drained && b.ActiveFlows > 0:
+		return "drained, flows left"
 	case b.Drained:
-		return "drained"
+		return "drained, idle"
 	case b.Weight > 0:
 		return "active"
+	case b.Present && b.ActiveFlows > 0:
+		return "draining"
 	case b.Present:
-		return "no new flows"
+		return "idle"
 	}
 	return "out"
 }

@@ -448,3 +448,44 @@ func TestEngineFeedbackRepublishesOnlyWhenWeightsMove(t *testing.T) {
 		t.Errorf("dns backends %+v", dns.Backends)
 	}
 }
+
+// Drain, as the dataplane needs it: the backend stays present (its flows are kept) with
+// weight 0 (no new flow), and its active flows show when it has become idle.
+func TestEngineDrainKeepsTheBackendPresentUntilIdle(t *testing.T) {
+	te := newTestEngine(t, "", "")
+	te.run(t)
+	te.bringUp(t)
+	le := &liveEngine{Engine: te.Engine}
+	r, err := shm.Open(te.region)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	le.region = r
+	flows := le.counters(t, BackendKey{"web", "rs1"})
+	atomic.StoreUint64(&flows[shm.ObjActiveFlows], 7)
+
+	if _, err := te.Drain("web", "rs1"); err != nil {
+		t.Fatal(err)
+	}
+	s := le.seen(t, "web")
+	if !s.present["rs1"] || s.slots["rs1"] != 0 || s.slots["rs2"]+s.slots["rs3"] != 251 {
+		t.Errorf("lcores see %+v after the drain: want rs1 present (its flows kept) and in no slot", s)
+	}
+	bs, _ := te.Backends("web")
+	if b := bs[0]; !b.Drained || !b.Present || b.Weight != 0 || b.ActiveFlows != 7 {
+		t.Errorf("drained rs1 with 7 flows: %+v", b)
+	}
+	// The flows end; the backend is still present, now idle.
+	atomic.StoreUint64(&flows[shm.ObjActiveFlows], 0)
+	bs, _ = te.Backends("web")
+	if b := bs[0]; !b.Drained || !b.Present || b.ActiveFlows != 0 {
+		t.Errorf("drained rs1 once idle: %+v", b)
+	}
+	// A backend whose agent asks for drain is kept the same way.
+	te.prober.set("web", "rs2", health.StateDrain)
+	waitFor(t, "rs2 draining", func() bool { s, _ := te.Service("web"); return s.Backends[1].Health == "drain" })
+	if s := le.seen(t, "web"); !s.present["rs2"] || s.slots["rs2"] != 0 || s.slots["rs3"] != 251 {
+		t.Errorf("lcores see %+v with rs2's agent draining: want rs2 present, only rs3 in the table", s)
+	}
+}

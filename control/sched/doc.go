@@ -56,6 +56,11 @@
 //
 // For every kind, a backend whose Input.Since is less than slowStart ago is
 // capped at ramp x configured weight, where ramp rises linearly from 1% to
-// 100% over slowStart. The cap is applied after damping, so the ramp stays
-// linear while the feedback step limit is faster than the ramp.
+// 100% over slowStart. The cap is applied after damping, so for the feedback
+// kinds the ramp stays linear while the damped step (Gain of the gap to the
+// target, at most MaxStep) is larger than the ramp's step per period; close to
+// full weight the damping takes over and the last percent come geometrically
+// (with a 1 s period and a 30 s slow start, from about 97%).
+// TestEngineSlowStartRampsEveryScheduler in control/daemon checks both through
+// the engine.
 package sched
