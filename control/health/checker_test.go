@@ -321,3 +321,58 @@ func TestSpecValidate(t *testing.T) {
 		}
 	}
 }
+
+// Every kind of check leaves from the configured source address (the balancer's address on
+// the backends' network, which their firewalls allow).
+func TestChecksLeaveFromTheSourceAddress(t *testing.T) {
+	source := netip.MustParseAddr("127.0.0.2")
+	seen := make(chan netip.Addr, 1)
+	record := func(addr string) {
+		select {
+		case seen <- netip.MustParseAddrPort(addr).Addr():
+		default:
+		}
+	}
+	tcp := serveTCP(t, "127.0.0.1:0", func(c net.Conn) {
+		record(c.RemoteAddr().String())
+		io.WriteString(c, "up\n")
+	})
+	web := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { record(r.RemoteAddr) }))
+	t.Cleanup(web.Close)
+	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	go func() {
+		buf := make([]byte, 512)
+		for {
+			n, from, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			record(from.String())
+			pc.WriteTo(buf[:n], from)
+		}
+	}()
+	for _, c := range []struct {
+		spec Spec
+		addr string
+	}{
+		{Spec{Kind: TCP}, tcp},
+		{Spec{Kind: Agent}, tcp},
+		{Spec{Kind: HTTP}, web.Listener.Addr().String()},
+		{Spec{Kind: UDP, Payload: []byte("ping")}, pc.LocalAddr().String()},
+	} {
+		c.spec.Source = source
+		wantUp(t, check(t, c.spec, targetAt(t, c.addr)))
+		select {
+		case from := <-seen:
+			if from != source {
+				t.Errorf("%s check came from %s, want %s", c.spec.Kind, from, source)
+			}
+		case <-time.After(time.Second):
+			t.Errorf("%s check never reached the server", c.spec.Kind)
+		}
+	}
+}
