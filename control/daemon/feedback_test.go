@@ -93,13 +93,7 @@ func (le *liveEngine) shareOf(t *testing.T, service, backend string) float64 {
 	return float64(s.slots[backend]) / float64(total)
 }
 
-const feedbackConfig = `
-dataplane:
-  ports:
-    - {name: lan, ipv4: 198.18.0.1/24}
-x-backends: &backends
-  - {name: a, address: 198.18.0.11}
-  - {name: b, address: 198.18.0.12}
+const feedbackConfig = labPorts + labBackends + `
 services:
   - {name: lc, vip: 198.18.1.10, port: 80, mode: nat, scheduler: least-conn, health_check: {kind: tcp}, backends: *backends}
   - {name: lt, vip: 198.18.1.11, port: 80, mode: nat, scheduler: least-traffic, health_check: {kind: tcp}, backends: *backends}
@@ -203,13 +197,7 @@ func TestEngineRepublishesFeedbackEveryPeriod(t *testing.T) {
 	t.Logf("a's share under 25%% %v after its flows piled up (period 20ms)", time.Since(start).Round(time.Millisecond))
 }
 
-const slowStartConfig = `
-dataplane:
-  ports:
-    - {name: lan, ipv4: 198.18.0.1/24}
-x-backends: &backends
-  - {name: a, address: 198.18.0.11}
-  - {name: b, address: 198.18.0.12}
+const slowStartConfig = labPorts + labBackends + `
 x-service: &service {port: 80, mode: nat, slow_start: 400ms, health_check: {kind: tcp}, backends: *backends}
 services:
   - {<<: *service, name: maglev, vip: 198.18.1.10, scheduler: maglev, maglev_size: 1021}

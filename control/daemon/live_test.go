@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"fmt"
 	"log/slog"
 	"maps"
 	"net/http"
@@ -217,22 +218,38 @@ func (le *liveEngine) waitSeen(t *testing.T, service, what string, cond func(see
 	}
 }
 
-const detectionConfig = `
+// labPorts and labBackends start the test configurations: one port on the backends'
+// subnet, and backends a and b.
+const (
+	labPorts = `
 dataplane:
   ports:
     - {name: lan, ipv4: 198.18.0.1/24}
+`
+	labBackends = `
+x-backends: &backends
+  - {name: a, address: 198.18.0.11}
+  - {name: b, address: 198.18.0.12}
+`
+)
+
+// webConfig is a nat service "web" with the check and backends rs1..rsN.
+func webConfig(check string, n int) string {
+	cfg := labPorts + `
 services:
   - name: web
     vip: 198.18.1.10
     port: 80
     mode: nat
     maglev_size: 251
-    health_check: {kind: http, path: /health, interval: 50ms, timeout: 40ms, rise: 2, fall: 3, jitter: 0.2}
+    health_check: ` + check + `
     backends:
-      - {name: rs1, address: 198.18.0.11}
-      - {name: rs2, address: 198.18.0.12}
-      - {name: rs3, address: 198.18.0.13}
 `
+	for i := 1; i <= n; i++ {
+		cfg += fmt.Sprintf("      - {name: rs%d, address: 198.18.0.%d}\n", i, 10+i)
+	}
+	return cfg
+}
 
 // publishSlack is what a publish may add on this 2-core machine shared with other tests:
 // build, fill the inactive set, wait for both lcores.
@@ -243,7 +260,7 @@ func TestEngineTakesAKilledBackendOutWithinIntervalTimesFall(t *testing.T) {
 	for _, b := range []string{"rs1", "rs2", "rs3"} {
 		servers[BackendKey{"web", b}] = newBackendServer(t)
 	}
-	le := newLiveEngine(t, detectionConfig, servers)
+	le := newLiveEngine(t, webConfig("{kind: http, path: /health, interval: 50ms, timeout: 40ms, rise: 2, fall: 3, jitter: 0.2}", 3), servers)
 	le.waitSeen(t, "web", "every backend in the table", func(s seenService) bool { return len(s.slots) == 3 })
 
 	hc := le.cfg.Services[0].HealthCheck
@@ -276,21 +293,7 @@ func TestEngineTakesAKilledBackendOutWithinIntervalTimesFall(t *testing.T) {
 }
 
 func TestEngineDoesNotFlapTheTableFasterThanRiseAndFall(t *testing.T) {
-	const cfg = `
-dataplane:
-  ports:
-    - {name: lan, ipv4: 198.18.0.1/24}
-services:
-  - name: web
-    vip: 198.18.1.10
-    port: 80
-    mode: nat
-    maglev_size: 251
-    health_check: {kind: http, path: /health, interval: 30ms, timeout: 25ms, rise: 3, fall: 2, jitter: 0}
-    backends:
-      - {name: rs1, address: 198.18.0.11}
-      - {name: rs2, address: 198.18.0.12}
-`
+	cfg := webConfig("{kind: http, path: /health, interval: 30ms, timeout: 25ms, rise: 3, fall: 2, jitter: 0}", 2)
 	ok, bad := true, false
 	// rs1's answers, one per probe, and when the table must change (rise 3, fall 2).
 	script := []bool{
@@ -341,10 +344,7 @@ services:
 }
 
 func TestEngineWhenAllBackendsAreDown(t *testing.T) {
-	const cfg = `
-dataplane:
-  ports:
-    - {name: lan, ipv4: 198.18.0.1/24}
+	cfg := labPorts + `
 x-check: &check {kind: http, path: /health, interval: 20ms, timeout: 15ms, rise: 1, fall: 1, jitter: 0}
 services:
   - name: drop
