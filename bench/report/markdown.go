@@ -199,18 +199,18 @@ func (r *Report) writeMemory(w io.Writer) {
 		p("A flow entry is %.0f bytes (struct tenbin_flow in the region ABI). ", f.Median)
 	}
 	p("Per table size, tenbin l2dsr replaying a mix of distinct flows, one lcore:\n\n")
-	p("| flow table | flows offered | flows created (flow_new − flow_expired) | region size | region in memory | dataplane VmRSS |\n| --- | --- | --- | --- | --- | --- |\n")
+	p("| flow table | flows offered | flows created (flow_new − flow_expired) | Mpps while filling | region size | region in memory | dataplane VmRSS |\n| --- | --- | --- | --- | --- | --- | --- |\n")
 	for _, f := range r.Figures {
 		if f.Part != "memory" || !strings.HasPrefix(f.Name, "dataplane") {
 			continue
 		}
 		if !f.Measured() {
-			p("| %s | not measured: %s | | | | |\n", strings.TrimPrefix(f.Name, "dataplane, "), esc(f.NotMeasured))
+			p("| %s | not measured: %s | | | | | |\n", strings.TrimPrefix(f.Name, "dataplane, "), esc(f.NotMeasured))
 			continue
 		}
 		x := f.Extra
-		p("| %.0f entries | %.0f | %.0f | %.0f MiB | %.0f MiB | %.0f MiB (shmem %.0f, anon %.0f) |\n",
-			num(x["flow_entries"]), num(x["offered_flows"]), num(x["flows_in_table"]), num(x["region_mib"]),
+		p("| %.0f entries | %.0f | %.0f | %.3g | %.0f MiB | %.0f MiB | %.0f MiB (shmem %.0f, anon %.0f) |\n",
+			num(x["flow_entries"]), num(x["offered_flows"]), num(x["flows_in_table"]), num(x["fill_mpps"]), num(x["region_mib"]),
 			num(x["region_resident_mib"]), f.Median, num(x["rss_shmem_mib"]), num(x["rss_anon_mib"]))
 	}
 	p("\nVmRSS includes the EAL's memory (the mbuf pool holding the replayed capture, `--no-huge`, " +

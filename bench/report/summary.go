@@ -74,7 +74,8 @@ func find(figs []*Figure, part, name string) *Figure {
 }
 
 // Ratio is num ÷ den measured side by side: the median of the per-repeat ratios (each
-// repeat ran both within seconds of each other), or of the medians when repeats do not pair.
+// repeat ran both within seconds of each other), or the ratio of the medians when fewer
+// than three repeats pair up.
 type Ratio struct {
 	Num, Den string
 	Value    float64
@@ -92,7 +93,8 @@ func ratio(num, den *Figure) (Ratio, bool) {
 			per = append(per, v/d)
 		}
 	}
-	if len(per) > 0 {
+	// One or two pairs are at the mercy of one noisy run: below three, compare medians.
+	if len(per) >= 3 {
 		r.Value, r.Pairs = record.Median(per), len(per)
 	} else {
 		r.Value = num.Median / den.Median

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 	"unsafe"
 
@@ -36,6 +37,30 @@ func mpps(pps []float64) []float64 {
 		out[i] = v / 1e6
 	}
 	return out
+}
+
+// dataplaneFlags name the region of a running dataplane and how long to wait for it.
+type dataplaneFlags struct {
+	path string
+	pid  int
+	wait time.Duration
+}
+
+func (f *dataplaneFlags) register(c *cobra.Command, wait time.Duration) {
+	c.Flags().StringVar(&f.path, "shm", "", "region path")
+	c.Flags().IntVar(&f.pid, "pid", 0, "give up as soon as this dataplane process has exited")
+	c.Flags().DurationVar(&f.wait, "wait", wait, "deadline: waiting for the dataplane and the whole command")
+}
+
+// open waits for the dataplane; the context ends at the --wait deadline.
+func (f *dataplaneFlags) open(parent context.Context) (context.Context, context.CancelFunc, *shm.Region, error) {
+	ctx, cancel := context.WithTimeout(parent, f.wait)
+	r, err := WaitDataplane(ctx, f.path, f.pid)
+	if err != nil {
+		cancel()
+		return nil, nil, nil, err
+	}
+	return ctx, cancel, r, nil
 }
 
 func testpmdCmd() *cobra.Command {
@@ -78,19 +103,17 @@ func testpmdCmd() *cobra.Command {
 
 func rateCmd() *cobra.Command {
 	var rf recordFlags
-	var path string
-	var seconds, skip, pid int
-	var wait time.Duration
+	var df dataplaneFlags
+	var seconds, skip int
 	c := &cobra.Command{
 		Use:   "rate",
 		Short: "record a running dataplane's tx Mpps from its region counters, once a second",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx, cancel := context.WithTimeout(cmd.Context(), wait)
-			defer cancel()
-			r, err := WaitDataplane(ctx, path, pid)
+			ctx, cancel, r, err := df.open(cmd.Context())
 			if err != nil {
 				return rf.emit(record.Record{NotMeasured: err.Error()})
 			}
+			defer cancel()
 			defer r.Close()
 			if err := WaitTraffic(ctx, r); err != nil {
 				return rf.emit(record.Record{NotMeasured: err.Error()})
@@ -111,11 +134,9 @@ func rateCmd() *cobra.Command {
 		},
 	}
 	rf.register(c)
-	c.Flags().StringVar(&path, "shm", "", "region path")
+	df.register(c, 30*time.Second)
 	c.Flags().IntVar(&seconds, "seconds", 5, "measured one-second intervals")
 	c.Flags().IntVar(&skip, "skip", 1, "warm-up intervals not counted")
-	c.Flags().IntVar(&pid, "pid", 0, "give up as soon as this dataplane process has exited")
-	c.Flags().DurationVar(&wait, "wait", 30*time.Second, "how long to wait for the dataplane and its traffic")
 	return c
 }
 
@@ -130,33 +151,26 @@ func serviceFlags(c *cobra.Command, o *ServiceOpts) {
 }
 
 func waitCmd() *cobra.Command {
-	var path string
-	var pid int
-	var wait time.Duration
+	var df dataplaneFlags
 	c := &cobra.Command{
 		Use:   "wait",
 		Short: "wait until a dataplane runs in the region (fails at once if --pid exits)",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx, cancel := context.WithTimeout(cmd.Context(), wait)
-			defer cancel()
-			r, err := WaitDataplane(ctx, path, pid)
+			_, cancel, r, err := df.open(cmd.Context())
 			if err != nil {
 				return err
 			}
+			cancel()
 			return r.Close()
 		},
 	}
-	c.Flags().StringVar(&path, "shm", "", "region path")
-	c.Flags().IntVar(&pid, "pid", 0, "give up as soon as this dataplane process has exited")
-	c.Flags().DurationVar(&wait, "wait", 30*time.Second, "how long to wait")
+	df.register(c, 30*time.Second)
 	return c
 }
 
 func publishCmd() *cobra.Command {
 	var o ServiceOpts
-	var path string
-	var pid int
-	var wait time.Duration
+	var df dataplaneFlags
 	c := &cobra.Command{
 		Use:   "publish",
 		Short: "publish the benchmark service into a running dataplane's region",
@@ -165,12 +179,11 @@ func publishCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctx, cancel := context.WithTimeout(cmd.Context(), wait)
-			defer cancel()
-			r, err := WaitDataplane(ctx, path, pid)
+			ctx, cancel, r, err := df.open(cmd.Context())
 			if err != nil {
 				return err
 			}
+			defer cancel()
 			defer r.Close()
 			gen, err := shm.NewWriter(r).Publish(ctx, d)
 			if err != nil {
@@ -181,28 +194,25 @@ func publishCmd() *cobra.Command {
 		},
 	}
 	serviceFlags(c, &o)
-	c.Flags().StringVar(&path, "shm", "", "region path")
-	c.Flags().IntVar(&pid, "pid", 0, "give up as soon as this dataplane process has exited")
-	c.Flags().DurationVar(&wait, "wait", 30*time.Second, "how long to wait for the dataplane")
+	df.register(c, 30*time.Second)
 	return c
 }
 
 func churnCmd() *cobra.Command {
 	var rf recordFlags
 	var o ServiceOpts
-	var path, state string
-	var n, pid int
-	var wait time.Duration
+	var df dataplaneFlags
+	var state string
+	var n int
 	c := &cobra.Command{
 		Use:   "churn",
 		Short: "publish n times under load (alternating n and n+1 backends); record publish latency",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx, cancel := context.WithTimeout(cmd.Context(), wait)
-			defer cancel()
-			r, err := WaitDataplane(ctx, path, pid)
+			ctx, cancel, r, err := df.open(cmd.Context())
 			if err != nil {
 				return rf.emit(record.Record{NotMeasured: err.Error()})
 			}
+			defer cancel()
 			defer r.Close()
 			res, err := Churn(ctx, r, o, n)
 			if err != nil {
@@ -222,11 +232,9 @@ func churnCmd() *cobra.Command {
 	}
 	rf.register(c)
 	serviceFlags(c, &o)
-	c.Flags().StringVar(&path, "shm", "", "region path")
+	df.register(c, 5*time.Minute)
 	c.Flags().StringVar(&state, "state", "churn-before.json", "where to keep the counters taken before the publishes (for lost)")
 	c.Flags().IntVar(&n, "publishes", 1000, "publishes")
-	c.Flags().IntVar(&pid, "pid", 0, "give up as soon as this dataplane process has exited")
-	c.Flags().DurationVar(&wait, "wait", 5*time.Minute, "deadline for the whole run")
 	return c
 }
 
@@ -264,20 +272,34 @@ func lostCmd() *cobra.Command {
 func memoryCmd() *cobra.Command {
 	var rf recordFlags
 	var path string
-	var pid, residentKiB, offered int
+	var pid, fill, offered int
 	c := &cobra.Command{
 		Use:   "memory",
-		Short: "record a dataplane's RSS, its region's size and the flows in its tables",
-		RunE: func(_ *cobra.Command, _ []string) error {
-			rss, err := procStatus(pid)
-			if err != nil {
-				return rf.emit(record.Record{NotMeasured: err.Error()})
-			}
+		Short: "let the mix fill the flow table, then record the dataplane's RSS, its region's size and flows",
+		RunE: func(cmd *cobra.Command, _ []string) error {
 			r, err := shm.Open(path)
 			if err != nil {
 				return rf.emit(record.Record{NotMeasured: err.Error()})
 			}
 			defer r.Close()
+			// Let the mix fill the table first; the rate says how fast it did.
+			ctx, cancel := context.WithTimeout(cmd.Context(), time.Duration(fill+30)*time.Second)
+			defer cancel()
+			if err := WaitTraffic(ctx, r); err != nil {
+				return rf.emit(record.Record{NotMeasured: err.Error()})
+			}
+			tx, _, _, _, err := Rates(ctx, r, fill, time.Second)
+			if err != nil {
+				return err
+			}
+			rss, err := procStatus(pid)
+			if err != nil {
+				return rf.emit(record.Record{NotMeasured: err.Error()})
+			}
+			resident, err := residentKiB(path)
+			if err != nil {
+				return err
+			}
 			// Counted, not scanned: reading every entry would fault the whole table into
 			// memory and spoil the resident size this step measures.
 			h := r.Header()
@@ -290,15 +312,25 @@ func memoryCmd() *cobra.Command {
 				"rss_shmem_mib": float64(rss["RssShmem"]) / 1024, "rss_anon_mib": float64(rss["RssAnon"]) / 1024,
 				"region_mib": float64(h.TotalSize) / (1 << 20), "flow_entries": h.FlowEntries * h.NLcores,
 				"flows_in_table": flows, "offered_flows": offered, "bytes_per_flow": unsafe.Sizeof(shm.Flow{}),
-				"region_resident_mib": float64(residentKiB) / 1024}})
+				"region_resident_mib": float64(resident) / 1024, "fill_mpps": record.Median(tx)}})
 		},
 	}
 	rf.register(c)
 	c.Flags().StringVar(&path, "shm", "", "region path")
 	c.Flags().IntVar(&pid, "pid", 0, "dataplane pid")
-	c.Flags().IntVar(&residentKiB, "resident-kib", 0, "KiB of the region in memory (du of its tmpfs file)")
+	c.Flags().IntVar(&fill, "fill", 2, "seconds of traffic before measuring")
 	c.Flags().IntVar(&offered, "offered-flows", 0, "distinct flows in the replayed mix")
 	return c
+}
+
+// residentKiB is how much of a tmpfs file is in memory: its allocated blocks (the flow
+// table's pages are allocated when first touched).
+func residentKiB(path string) (int64, error) {
+	var st syscall.Stat_t
+	if err := syscall.Stat(path, &st); err != nil {
+		return 0, err
+	}
+	return st.Blocks / 2, nil // 512-byte blocks
 }
 
 // procStatus returns the kB fields of /proc/PID/status (VmRSS, RssAnon, RssShmem, ...).
