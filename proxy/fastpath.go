@@ -105,6 +105,9 @@ func (fs *fastServer) closeConns(all bool) {
 		if all || fc.state.CompareAndSwap(connIdle, connClosed) {
 			fc.c.Close()
 		}
+		if bc := fc.upstream.Load(); all && bc != nil {
+			bc.Close() // a request waiting for its backend is cut too
+		}
 	}
 }
 
@@ -129,9 +132,10 @@ type fastConn struct {
 	head       reqHead  // the request being served
 	resp       respHead // its response, reused
 	ex         exchange
-	tried      [4]*backend // backing array of the backends a request tried
-	clientGone bool        // reading the request body from the client failed
-	headUsed   bool        // the head was discarded from br (its slices are stale)
+	tried      [4]*backend                 // backing array of the backends a request tried
+	clientGone bool                        // reading the request body from the client failed
+	headUsed   bool                        // the head was discarded from br (its slices are stale)
+	upstream   atomic.Pointer[backendConn] // the backend connection in use, for a forced shutdown
 	// What rewrite's SetXForwarded and Forwarded say about this client.
 	xff, forwardedFor string
 }

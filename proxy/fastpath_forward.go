@@ -112,6 +112,7 @@ func (fc *fastConn) forward(p *pool, ex *exchange, method, outTarget string) (co
 	hasBody := h.contentLength > 0
 	canRetry := idempotent(method) && !hasBody
 	tried := fc.tried[:0]
+	defer fc.upstream.Store(nil)
 	fc.clientGone, fc.headUsed = false, false
 	var bc *backendConn
 	for attempt := 0; ; attempt++ {
@@ -165,6 +166,7 @@ func (fc *fastConn) roundTrip(b *backend, t PoolTimeouts, outTarget string, repl
 				return nil, err
 			}
 		}
+		fc.upstream.Store(bc)
 		err := fc.send(bc, outTarget)
 		if err == nil {
 			err = fc.readResponseHead(bc, t.Response)

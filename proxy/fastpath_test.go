@@ -3,8 +3,10 @@ package proxy
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -352,5 +354,44 @@ pools: [{name: p, backends: [{name: b1, address: %q}]}]
 	}
 	if resp, _, err := fetch("/garbage"); err != nil || resp.StatusCode != 502 {
 		t.Errorf("garbage from the backend: %v, %v, want 502", resp, err)
+	}
+}
+
+// When the grace period ends, a request still waiting for its backend is cut: shutdown does
+// not wait for the backend's response timeout.
+func TestFastPathForcedShutdownCutsWaitingRequests(t *testing.T) {
+	be := startBackend(t, "slow", func(mux *http.ServeMux) {
+		mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case <-time.After(3 * time.Second):
+			case <-r.Context().Done():
+			}
+		})
+	})
+	rp := startProxy(t, fmt.Sprintf(`
+listeners: [{name: web, kind: http, address: "127.0.0.1:0"}]
+default_pool: p
+pools: [{name: p, backends: [{name: b1, address: %q}]}]
+`, be.addr))
+	errc := make(chan error, 1)
+	go func() {
+		resp, err := http.Get(rp.url("web", "/slow"))
+		if err == nil {
+			resp.Body.Close()
+		}
+		errc <- err
+	}()
+	time.Sleep(100 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if err := rp.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("shutdown: %v, want the deadline", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("shutdown took %v with a 100ms grace", d)
+	}
+	if err := <-errc; err == nil {
+		t.Error("the cut request succeeded")
 	}
 }
