@@ -3,7 +3,7 @@
  * select.h — choosing a backend for a new flow from the service's lookup table.
  *
  * The flow hash covers the service's hash_fields (0 means all five) with its hash_seed,
- * CRC32-C (SSE4.2 through rte_hash_crc). LUT_HASH picks lut[offset + hash % size], the
+ * CRC32-C (tenbin_crc_*, flow.h). LUT_HASH picks lut[offset + hash % size], the
  * Maglev slot, so every LB node with the same table picks the same backend; LUT_CURSOR
  * (rr/wrr) walks the table with a per-lcore cursor. Fragmented flows hash without ports
  * (see process.c), so every fragment of a datagram agrees.
@@ -35,12 +35,12 @@ tenbin_select_hash(const struct tenbin_service *s, const struct tenbin_flow_key 
 	memcpy(dst, k->dst, 16);
 	ports = ((f & TENBIN_HASH_SRC_PORT) ? k->sport_be : 0) |
 		(uint32_t)((f & TENBIN_HASH_DST_PORT) ? k->dport_be : 0) << 16;
-	h = rte_hash_crc_8byte(src[0] & ms, s->hash_seed);
-	h = rte_hash_crc_8byte(src[1] & ms, h);
-	h = rte_hash_crc_8byte(dst[0] & md, h);
-	h = rte_hash_crc_8byte(dst[1] & md, h);
-	h = rte_hash_crc_4byte(ports, h);
-	return rte_hash_crc_2byte((f & TENBIN_HASH_PROTO) ? k->proto : 0, h);
+	h = tenbin_crc_u64(src[0] & ms, s->hash_seed);
+	h = tenbin_crc_u64(src[1] & ms, h);
+	h = tenbin_crc_u64(dst[0] & md, h);
+	h = tenbin_crc_u64(dst[1] & md, h);
+	h = tenbin_crc_u32(ports, h);
+	return tenbin_crc_u16((f & TENBIN_HASH_PROTO) ? k->proto : 0, h);
 }
 
 /* The lut slot for a new flow: by hash, or by the service's cursor when stateful is set and
