@@ -17,6 +17,7 @@ type reqHead struct {
 	path, query    []byte // target split at the first '?'
 	fields         []headerField
 	host           []byte
+	hasHost        bool
 	contentLength  int64 // -1: no Content-Length (no body)
 	close          bool  // Connection: close
 	teTrailers     bool  // TE names "trailers": tell the backend, as ReverseProxy does
@@ -93,7 +94,7 @@ func (h *reqHead) parse(b []byte) bool {
 			return false
 		}
 	}
-	if h.host == nil {
+	if !h.hasHost {
 		return false
 	}
 	for _, tok := range h.connTokens { // RFC 9110 7.6.1: what Connection names is hop-by-hop
@@ -123,10 +124,10 @@ func (h *reqHead) field(line []byte) bool {
 	f := headerField{name: name, value: value}
 	switch requestHeaderKind(name) {
 	case hdrHost:
-		if h.host != nil || !validHost(value) {
+		if h.hasHost || !validHost(value) {
 			return false
 		}
-		h.host = value
+		h.host, h.hasHost = value, true
 	case hdrContentLength:
 		if h.contentLength >= 0 || len(value) == 0 || len(value) > 18 {
 			return false
