@@ -30,7 +30,7 @@ func barChart(png, title, ylabel string, bars []bar) error {
 	for i, b := range bars {
 		fmt.Fprintf(&data, "%d %q %g %g %g\n", i, b.label, b.med, b.min, b.max)
 	}
-	script := fmt.Sprintf(`set terminal pngcairo size 960,480 font ",10"
+	script := fmt.Sprintf(`set terminal pngcairo size 960,480 font ",10" noenhanced
 set output %q
 set title %q
 set ylabel %q
@@ -95,7 +95,7 @@ func maglevChart(png string, bs []*GoBench) error {
 		}
 		fmt.Fprintf(&plots, "$s%d with linespoints title %q", i, fmt.Sprintf("%s M=%d", k.impl, k.m))
 	}
-	script := fmt.Sprintf(`set terminal pngcairo size 960,480 font ",10"
+	script := fmt.Sprintf(`set terminal pngcairo size 960,480 font ",10" noenhanced
 set output %q
 set title "Maglev table build time (wall, median)"
 set xlabel "backends N"
