@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  *
- * lcore.c — the poll loop, written the l3fwd way: rx burst, prefetch ahead, process, buffer
- * tx per port, flush full buffers at once and the rest on a TSC timer, free what a port
+ * lcore.c — the poll loop, written the l3fwd way: rx burst, a first pass over the burst
+ * that hashes each flow and prefetches its bucket, process, buffer tx per port, flush full buffers at once and the rest on a TSC timer, free what a port
  * refused. Idle lcores back off (pause, then sleep up to ~100 µs) so a 2-core machine is
  * not starved. Nothing here allocates (except frames for neighbour requests, from the
  * mempool), locks or logs.
