@@ -1,5 +1,5 @@
-// Command labtool is the lab's real server and client: `serve` answers HTTP with its name and
-// the client address it saw; `load` sends requests over new connections and reports how many
+// Command labtool is the lab's real server and client: `serve` answers HTTP with its name,
+// the client address it saw and the one a full-NAT balancer carried in TOA; `load` sends requests over new connections and reports how many
 // each server answered; `hold` keeps one connection open and reports whether its server ever
 // changes. The lab runs it inside network namespaces with `ip netns exec`.
 package main
@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptrace"
+	"net/netip"
 	"os"
 	"os/signal"
 	"strings"
@@ -49,14 +50,26 @@ type Reply struct {
 	Server string `json:"server"`
 	Client string `json:"client"`
 	Local  string `json:"local"`
+	// TOA is the client address a full-NAT balancer carried in the SYN's TOA option.
+	TOA string `json:"toa,omitempty"`
 }
+
+// listenList is a repeatable -listen flag.
+type listenList []string
+
+func (l *listenList) String() string     { return strings.Join(*l, ",") }
+func (l *listenList) Set(s string) error { *l = append(*l, s); return nil }
 
 func serve(args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	name := fs.String("name", "", "server name to answer with")
-	listen := fs.String("listen", ":80", "listen address")
+	var listens listenList
+	fs.Var(&listens, "listen", "listen address, repeatable (default :80)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if len(listens) == 0 {
+		listens = listenList{":80"}
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -65,16 +78,36 @@ func serve(args []string) error {
 			local = a.String()
 		}
 		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(Reply{Server: *name, Client: r.RemoteAddr, Local: local})
+		json.NewEncoder(w).Encode(Reply{Server: *name, Client: r.RemoteAddr, Local: local, TOA: toaFrom(r.Context())})
 	})
-	srv := &http.Server{Addr: *listen, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ConnContext: withTOA}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	go func() { <-ctx.Done(); srv.Shutdown(context.Background()) }()
-	if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
-		return err
+	lc := net.ListenConfig{Control: saveSYNControl}
+	var lns []net.Listener
+	for _, addr := range listens {
+		ln, err := lc.Listen(ctx, "tcp", addr)
+		if err != nil {
+			for _, l := range lns {
+				l.Close()
+			}
+			return err
+		}
+		lns = append(lns, ln)
 	}
-	return nil
+	go func() { <-ctx.Done(); srv.Shutdown(context.Background()) }()
+	errs := make(chan error, len(lns))
+	for _, ln := range lns {
+		go func() { errs <- srv.Serve(ln) }()
+	}
+	var first error
+	for range lns {
+		if err := <-errs; !errors.Is(err, http.ErrServerClosed) && first == nil {
+			first = err
+			srv.Close()
+		}
+	}
+	return first
 }
 
 // Result is what `load` prints: answers per server, failures by error text.
@@ -83,6 +116,7 @@ type Result struct {
 	OK       int            `json:"ok"`
 	Servers  map[string]int `json:"servers"`
 	Clients  map[string]int `json:"clients"` // client addresses the servers saw (host part)
+	TOA      map[string]int `json:"toa"`     // client addresses carried in TOA (host part; "" none)
 	Errors   map[string]int `json:"errors"`
 	Seconds  float64        `json:"seconds"`
 }
@@ -94,11 +128,20 @@ func load(args []string) error {
 	conc := fs.Int("c", 8, "concurrent clients")
 	timeout := fs.Duration("timeout", 2*time.Second, "per-request timeout")
 	duration := fs.Duration("duration", 0, "keep going for this long instead of -n requests")
+	source := fs.String("source", "", "local address to connect from (default: the route's)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	client := &http.Client{Timeout: *timeout, Transport: &http.Transport{DisableKeepAlives: true}}
-	res := Result{Servers: map[string]int{}, Clients: map[string]int{}, Errors: map[string]int{}}
+	dialer := &net.Dialer{}
+	if *source != "" {
+		a, err := netip.ParseAddr(*source)
+		if err != nil {
+			return fmt.Errorf("-source: %w", err)
+		}
+		dialer.LocalAddr = &net.TCPAddr{IP: a.AsSlice()}
+	}
+	client := &http.Client{Timeout: *timeout, Transport: &http.Transport{DisableKeepAlives: true, DialContext: dialer.DialContext}}
+	res := Result{Servers: map[string]int{}, Clients: map[string]int{}, TOA: map[string]int{}, Errors: map[string]int{}}
 	var mu sync.Mutex
 	start := time.Now()
 	work := make(chan struct{})
@@ -118,6 +161,8 @@ func load(args []string) error {
 					res.Servers[rep.Server]++
 					host, _, _ := net.SplitHostPort(rep.Client)
 					res.Clients[host]++
+					toa, _, _ := net.SplitHostPort(rep.TOA)
+					res.TOA[toa]++
 				}
 				mu.Unlock()
 			}
