@@ -133,6 +133,9 @@ type Service struct {
 	SlowStart   time.Duration `yaml:"slow_start"`
 	LocalPool   string        `yaml:"local_pool"`     // fnat only
 	ClientAddr  ClientAddress `yaml:"client_address"` // fnat only
+	MSSClamp    uint16        `yaml:"mss_clamp"`      // nat/fnat: clamp the SYNs' MSS both ways; 0 = off
+	FNATPortMin uint16        `yaml:"fnat_port_min"`  // fnat source ports (each lcore takes its share)
+	FNATPortMax uint16        `yaml:"fnat_port_max"`
 	// HealthCheck is the service's default check. Its Port 0 means "the backend's port";
 	// each Backend carries its effective, fully resolved check.
 	HealthCheck HealthCheck `yaml:"health_check"`

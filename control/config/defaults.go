@@ -17,9 +17,12 @@ const (
 	MinTimeout       = time.Second    // flow idle timeouts
 	MaxTimeout       = 24 * time.Hour // flow idle timeouts
 	MaxSlowStart     = time.Hour
-	MinCheckInterval = 10 * time.Millisecond // interval and timeout
-	MaxCheckInterval = time.Hour             // interval and timeout
-	MaxRiseFall      = 100
+	// DefaultFNATPortMin..Max are the full-NAT source ports, shared out between lcores.
+	DefaultFNATPortMin = 1024
+	DefaultFNATPortMax = 65535
+	MinCheckInterval   = 10 * time.Millisecond // interval and timeout
+	MaxCheckInterval   = time.Hour             // interval and timeout
+	MaxRiseFall        = 100
 )
 
 // DefaultConfig is a configuration with no ports, pools or services.
@@ -74,6 +77,8 @@ func DefaultService() Service {
 		ICMPEcho:    true,
 		WhenAllDown: AllDownDrop,
 		SlowStart:   0,
+		FNATPortMin: DefaultFNATPortMin,
+		FNATPortMax: DefaultFNATPortMax,
 		ClientAddr:  ClientAddrNone,
 		HealthCheck: DefaultHealthCheck(),
 	}

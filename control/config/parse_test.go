@@ -228,6 +228,22 @@ func TestBadInputs(t *testing.T) {
 			`t.yaml:11:67: maglev_size 252 is not prime (nearest primes: 251 and 257)`,
 		},
 	}, {
+		name: "nat options: mss clamp, fnat ports, client address",
+		yaml: header + `local_pools:
+  - {name: p4, addresses: [198.18.3.1]}
+services:
+  - {name: a, vip: 198.18.1.10, port: 80, mode: l2dsr, mss_clamp: 1400}
+  - {name: b, vip: 198.18.1.11, port: 80, mode: nat, mss_clamp: 100, fnat_port_min: 2000}
+  - {name: c, vip: 198.18.1.12, port: 80, mode: fnat, local_pool: p4, fnat_port_min: 5000, fnat_port_max: 4000, client_address: proxy-v2}
+`,
+		want: []string{
+			`t.yaml:7:56: mss_clamp applies only to nat and fnat services (this one is l2dsr)`,
+			`t.yaml:8:65: mss_clamp 100 out of range 536..65535`,
+			`t.yaml:8:70: fnat_port_min applies only to fnat services (this one is nat)`,
+			`t.yaml:9:71: fnat_port_min 5000 is above fnat_port_max 4000`,
+			`t.yaml:9:129: client_address proxy-v2 is not supported by the dataplane yet (it would shift sequence numbers for the connection's life); use toa`,
+		},
+	}, {
 		name: "local pool of the wrong family",
 		yaml: header + `local_pools:
   - {name: p4, addresses: [198.18.3.1]}

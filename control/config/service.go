@@ -13,7 +13,7 @@ import (
 var serviceKeys = []string{
 	"name", "vip", "protocol", "port", "mode", "dscp", "scheduler", "hash_fields", "hash_seed",
 	"maglev_size", "timeouts", "ingress_port", "egress_port", "egress_vlan", "icmp_echo",
-	"when_all_down", "fallback", "slow_start", "local_pool", "client_address", "health_check",
+	"when_all_down", "fallback", "slow_start", "local_pool", "client_address", "mss_clamp", "fnat_port_min", "fnat_port_max", "health_check",
 	"backends",
 }
 
@@ -156,6 +156,15 @@ func (p *parser) service(n *yaml.Node, ports []Port, pools pools) (Service, serv
 		s.LocalPool, _ = p.poolRef(f.value, pools)
 	}
 	enumKey(p, fs, "client_address", clientAddressNames, &s.ClientAddr)
+	if v, ok := p.intKey(fs, "mss_clamp", 536, 65535); ok {
+		s.MSSClamp = uint16(v)
+	}
+	if v, ok := p.intKey(fs, "fnat_port_min", 1024, 65535); ok {
+		s.FNATPortMin = uint16(v)
+	}
+	if v, ok := p.intKey(fs, "fnat_port_max", 1024, 65535); ok {
+		s.FNATPortMax = uint16(v)
+	}
 	checkFields := p.healthCheck(fs.value("health_check"), &s.HealthCheck)
 
 	deriveService(&s, fs.set(), ports)
@@ -197,7 +206,10 @@ func (p *parser) serviceRelations(s *Service, fs fields, n *yaml.Node, ports []P
 		if fs.has("dscp") && s.Mode != ModeL3DSR {
 			p.conflictf(fs["dscp"].key, "dscp applies only to l3dsr services (this one is %s)", s.Mode)
 		}
-		for _, key := range []string{"local_pool", "client_address"} {
+		if fs.has("mss_clamp") && s.Mode != ModeNAT && s.Mode != ModeFNAT {
+			p.conflictf(fs["mss_clamp"].key, "mss_clamp applies only to nat and fnat services (this one is %s)", s.Mode)
+		}
+		for _, key := range []string{"local_pool", "client_address", "fnat_port_min", "fnat_port_max"} {
 			if fs.has(key) && s.Mode != ModeFNAT {
 				p.conflictf(fs[key].key, "%s applies only to fnat services (this one is %s)", key, s.Mode)
 			}
@@ -205,6 +217,12 @@ func (p *parser) serviceRelations(s *Service, fs fields, n *yaml.Node, ports []P
 		if s.Mode == ModeFNAT && !fs.has("local_pool") {
 			p.conflictf(modeNode, "mode fnat needs local_pool (the source addresses it translates to)")
 		}
+	}
+	if s.ClientAddr == ClientAddrProxyV2 {
+		p.conflictf(resolve(fs.value("client_address")), "client_address proxy-v2 is not supported by the dataplane yet (it would shift sequence numbers for the connection's life); use toa")
+	}
+	if s.FNATPortMin > s.FNATPortMax {
+		p.conflictf(fs["fnat_port_min"].key, "fnat_port_min %d is above fnat_port_max %d", s.FNATPortMin, s.FNATPortMax)
 	}
 	if s.Mode == ModeFNAT && s.LocalPool != "" && s.VIP.IsValid() {
 		for _, pool := range pools.pools {

@@ -340,7 +340,9 @@ func serviceSpec(cfg *config.Config, s *config.Service) shm.ServiceSpec {
 	if s.WhenAllDown == config.AllDownDrop {
 		spec.Flags |= shm.SvcAllDownDrop
 	}
+	spec.MSSMax = s.MSSClamp
 	if s.Mode == config.ModeFNAT {
+		spec.NATPortLo, spec.NATPortHi = s.FNATPortMin, s.FNATPortMax
 		if s.ClientAddr > 0 {
 			spec.ClientAddr = uint8(s.ClientAddr - config.ClientAddrNone) // 0 none, 1 toa, 2 proxy-v2
 		}

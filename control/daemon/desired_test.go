@@ -99,8 +99,11 @@ func TestBuildHashUsesTheServiceFieldsAndFnatPool(t *testing.T) {
 	if app.HashFields != shm.HashSrcIP {
 		t.Errorf("hash default fields %#x, want src_ip", app.HashFields)
 	}
-	if len(app.LocalAddrs) != 1 || app.LocalAddrs[0] != netip.MustParseAddr("198.18.3.1") || app.ClientAddr != 2 {
-		t.Errorf("fnat pool %v client_addr %d: want the IPv4 pool address and proxy-v2 (2)", app.LocalAddrs, app.ClientAddr)
+	if len(app.LocalAddrs) != 1 || app.LocalAddrs[0] != netip.MustParseAddr("198.18.3.1") || app.ClientAddr != 1 {
+		t.Errorf("fnat pool %v client_addr %d: want the IPv4 pool address and toa (1)", app.LocalAddrs, app.ClientAddr)
+	}
+	if app.MSSMax != 1400 || app.NATPortLo != 20000 || app.NATPortHi != 65535 {
+		t.Errorf("mss %d ports %d-%d: want the configured clamp and range", app.MSSMax, app.NATPortLo, app.NATPortHi)
 	}
 	if app.Backends[0].EgressPort != 1 || app.Backends[0].VLAN != 20 || app.Backends[0].Port != 9443 {
 		t.Errorf("backend %+v: want dmz port 1, vlan 20, port 9443", app.Backends[0])
