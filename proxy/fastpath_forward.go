@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"io"
@@ -194,14 +195,7 @@ func (fc *fastConn) send(bc *backendConn, outTarget string) error {
 		w.Write(h.target)
 	}
 	w.WriteString(" HTTP/1.1\r\n")
-	for _, f := range h.fields {
-		if !f.drop {
-			w.Write(f.name)
-			w.WriteString(": ")
-			w.Write(f.value)
-			w.WriteString("\r\n")
-		}
-	}
+	writeFields(w, h.fields)
 	if h.teTrailers {
 		w.WriteString("Te: trailers\r\n")
 	}
@@ -303,14 +297,7 @@ func (fc *fastConn) writeResponseHead(ex *exchange, closing bool) {
 	w.WriteString(strconv.Itoa(resp.status))
 	w.Write(resp.reason)
 	w.WriteString("\r\n")
-	for _, f := range resp.fields {
-		if !f.drop {
-			w.Write(f.name)
-			w.WriteString(": ")
-			w.Write(f.value)
-			w.WriteString("\r\n")
-		}
-	}
+	writeFields(w, resp.fields)
 	if ex != nil {
 		if resp.chunked && !resp.bodyless(fc.head.method) {
 			w.WriteString("Transfer-Encoding: chunked\r\n")
@@ -325,6 +312,19 @@ func (fc *fastConn) writeResponseHead(ex *exchange, closing bool) {
 		}
 	}
 	w.WriteString("\r\n")
+}
+
+// writeFields writes the header fields that are not dropped. (Write errors stick in the
+// bufio.Writer and come back from its Flush.)
+func writeFields(w *bufio.Writer, fields []headerField) {
+	for _, f := range fields {
+		if !f.drop {
+			w.Write(f.name)
+			w.WriteString(": ")
+			w.Write(f.value)
+			w.WriteString("\r\n")
+		}
+	}
 }
 
 // fail answers a request no backend answered (see errorStatus).

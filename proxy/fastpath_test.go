@@ -27,6 +27,16 @@ func (rp *runningProxy) fastHandoffs(listener string) uint64 {
 	return 0
 }
 
+// startOnePoolProxy runs a plain http listener "web" whose every request goes to addr.
+func startOnePoolProxy(t *testing.T, addr string) *runningProxy {
+	t.Helper()
+	return startProxy(t, fmt.Sprintf(`
+listeners: [{name: web, kind: http, address: "127.0.0.1:0"}]
+default_pool: p
+pools: [{name: p, backends: [{name: b1, address: %q}]}]
+`, addr))
+}
+
 // countingBackend is a real net/http backend that counts the connections it accepted.
 func countingBackend(t *testing.T, name string, extra func(mux *http.ServeMux)) (*testBackend, *atomic.Int64) {
 	be := startBackend(t, name, extra)
@@ -52,11 +62,7 @@ func TestFastPathKeepsConnectionsAndStreamsBodies(t *testing.T) {
 			_, _ = w.Write(big)
 		})
 	})
-	rp := startProxy(t, fmt.Sprintf(`
-listeners: [{name: web, kind: http, address: "127.0.0.1:0"}]
-default_pool: p
-pools: [{name: p, backends: [{name: b1, address: %q}]}]
-`, be.addr))
+	rp := startOnePoolProxy(t, be.addr)
 	c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
 	for i := range 20 {
 		if resp, e := get(t, c, newReq(t, "GET", rp.url("web", "/x"))); resp.StatusCode != 200 || e.Backend != "b" {
@@ -99,11 +105,7 @@ pools: [{name: p, backends: [{name: b1, address: %q}]}]
 
 func TestFastPathPipelinedRequestsAndConnectionClose(t *testing.T) {
 	be := startBackend(t, "b", nil)
-	rp := startProxy(t, fmt.Sprintf(`
-listeners: [{name: web, kind: http, address: "127.0.0.1:0"}]
-default_pool: p
-pools: [{name: p, backends: [{name: b1, address: %q}]}]
-`, be.addr))
+	rp := startOnePoolProxy(t, be.addr)
 	c, err := net.Dial("tcp", rp.Addr("web").String())
 	if err != nil {
 		t.Fatal(err)
@@ -143,11 +145,7 @@ func TestFastPathStreamsChunkedResponsesWithTrailers(t *testing.T) {
 			w.Header().Set("X-Checksum", "42")
 		})
 	})
-	rp := startProxy(t, fmt.Sprintf(`
-listeners: [{name: web, kind: http, address: "127.0.0.1:0"}]
-default_pool: p
-pools: [{name: p, backends: [{name: b1, address: %q}]}]
-`, be.addr))
+	rp := startOnePoolProxy(t, be.addr)
 	resp, err := http.Get(rp.url("web", "/events"))
 	if err != nil {
 		t.Fatal(err)
@@ -234,15 +232,15 @@ pools: [{name: p, backends: [{name: b1, address: %q}]}]
 	}
 }
 
-// rawBackend answers every request on a connection with answer(n), n counting requests from
-// 0 over all connections, then closes the connection if answer says so.
-func rawBackend(t *testing.T, answer func(n int) (resp string, closeAfter bool)) (string, *atomic.Int64) {
+// rawBackend answers every request with the bytes answer returns, then closes the connection
+// if answer says so; it counts the connections it accepted.
+func rawBackend(t *testing.T, answer func(*http.Request) (resp string, closeAfter bool)) (string, *atomic.Int64) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { l.Close() })
-	var conns, reqs atomic.Int64
+	var conns atomic.Int64
 	go func() {
 		for {
 			c, err := l.Accept()
@@ -259,7 +257,7 @@ func rawBackend(t *testing.T, answer func(n int) (resp string, closeAfter bool))
 						return
 					}
 					_, _ = io.Copy(io.Discard, req.Body)
-					resp, closeAfter := answer(int(reqs.Add(1) - 1))
+					resp, closeAfter := answer(req)
 					if _, err := io.WriteString(c, resp); err != nil || closeAfter {
 						return
 					}
@@ -271,7 +269,7 @@ func rawBackend(t *testing.T, answer func(n int) (resp string, closeAfter bool))
 }
 
 func TestFastPathReplacesConnectionsTheBackendClosed(t *testing.T) {
-	addr, conns := rawBackend(t, func(int) (string, bool) {
+	addr, conns := rawBackend(t, func(*http.Request) (string, bool) {
 		return "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", true // keep-alive in name only
 	})
 	rp := startProxy(t, fmt.Sprintf(`
@@ -304,32 +302,8 @@ func TestFastPathBackendResponseFraming(t *testing.T) {
 		"/bad-chunk":       "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab",
 		"/garbage":         "SPDY/9 200 OK\r\n\r\n",
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				req, err := http.ReadRequest(bufio.NewReader(c))
-				if err != nil {
-					return
-				}
-				_, _ = io.WriteString(c, answers[req.URL.Path])
-			}()
-		}
-	}()
-	rp := startProxy(t, fmt.Sprintf(`
-listeners: [{name: web, kind: http, address: "127.0.0.1:0"}]
-default_pool: p
-pools: [{name: p, backends: [{name: b1, address: %q}]}]
-`, l.Addr().String()))
+	addr, _ := rawBackend(t, func(r *http.Request) (string, bool) { return answers[r.URL.Path], true })
+	rp := startOnePoolProxy(t, addr)
 
 	fetch := func(path string) (*http.Response, string, error) {
 		resp, err := http.Get(rp.url("web", path))
@@ -368,11 +342,7 @@ func TestFastPathForcedShutdownCutsWaitingRequests(t *testing.T) {
 			}
 		})
 	})
-	rp := startProxy(t, fmt.Sprintf(`
-listeners: [{name: web, kind: http, address: "127.0.0.1:0"}]
-default_pool: p
-pools: [{name: p, backends: [{name: b1, address: %q}]}]
-`, be.addr))
+	rp := startOnePoolProxy(t, be.addr)
 	errc := make(chan error, 1)
 	go func() {
 		resp, err := http.Get(rp.url("web", "/slow"))

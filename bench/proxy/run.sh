@@ -8,6 +8,8 @@
 #
 # Usage: bench/proxy/run.sh            (as root: installs wrk, haproxy, nginx, openssl if missing)
 # Env:   DURATION=5s REPEATS=3 CONNS=64 WRK_THREADS=1 KINDS="http https hs" (which columns to measure)
+#        BASELINE_BIN=path: also run that tenbin binary (e.g. an older build) as "baseline" on
+#        48080/48443, interleaved with the others, for a before/after in one run
 set -euo pipefail
 
 DURATION=${DURATION:-5s}
@@ -15,6 +17,7 @@ REPEATS=${REPEATS:-3}
 CONNS=${CONNS:-64}
 WRK_THREADS=${WRK_THREADS:-1}
 KINDS=${KINDS:-http https hs}
+BASELINE_BIN=${BASELINE_BIN:-}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 WORK=$(mktemp -d /tmp/tenbin-bench-proxy.XXXXXX)
 PIDS=()
@@ -128,8 +131,14 @@ CONF
 "$NGINX" -p "$WORK/nginx-px" -c "$WORK/nginx-px/nginx.conf" -g 'daemon off;' & PIDS+=($!)
 "$HAPROXY" -db -f "$WORK/haproxy.cfg" & PIDS+=($!)
 "$WORK/tenbin" proxy --config "$WORK/tenbin.yaml" 2>"$WORK/tenbin.log" & PIDS+=($!)
+ports="19001 19002 18080 18443 28080 28443 38080 38443"
+if [[ -n $BASELINE_BIN ]]; then
+	sed 's/:18080/:48080/; s/:18443/:48443/' "$WORK/tenbin.yaml" >"$WORK/baseline.yaml"
+	"$BASELINE_BIN" proxy --config "$WORK/baseline.yaml" 2>"$WORK/baseline.log" & PIDS+=($!)
+	ports+=" 48080 48443"
+fi
 
-for port in 19001 19002 18080 18443 28080 28443 38080 38443; do
+for port in $ports; do
 	for _ in $(seq 50); do
 		(exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break
 		sleep 0.1
@@ -160,8 +169,12 @@ median() {
 }
 
 names=(tenbin haproxy nginx)
-declare -A HTTP=([tenbin]=18080 [haproxy]=28080 [nginx]=38080)
-declare -A HTTPS=([tenbin]=18443 [haproxy]=28443 [nginx]=38443)
+declare -A HTTP=([tenbin]=18080 [haproxy]=28080 [nginx]=38080 [baseline]=48080)
+declare -A HTTPS=([tenbin]=18443 [haproxy]=28443 [nginx]=38443 [baseline]=48443)
+[[ -n $BASELINE_BIN ]] && names+=(baseline)
+# "direct": wrk straight at one backend, plain HTTP only: the ceiling the proxies share.
+names+=(direct)
+HTTP[direct]=19001
 declare -A RUNS=() RPS P99
 for n in "${names[@]}"; do for k in http https hs; do RUNS[$n,$k]=""; done; done
 
@@ -171,6 +184,7 @@ echo "wrk -t$WRK_THREADS -c$CONNS -d$DURATION, median of $REPEATS; $(nproc) core
 for ((i = 0; i < REPEATS; i++)); do
 	for n in "${names[@]}"; do
 		for k in $KINDS; do
+			[[ $n == direct && $k != http ]] && continue
 			case $k in
 			http) RUNS[$n,http]+="$(one_run "http://127.0.0.1:${HTTP[$n]}/api/x")"$'\n' ;;
 			https) RUNS[$n,https]+="$(one_run "https://127.0.0.1:${HTTPS[$n]}/api/x")"$'\n' ;;
