@@ -21,8 +21,8 @@ func init() {
 		Use:   "stats [--watch] [--interval 1s]",
 		Short: "Show rates per service and backend, like ipvsadm -L --rate (CPS, packets/s, bytes/s)",
 		Long: `Show rates per service and backend, measured over --interval: new flows per second
-(CPS), packets per second (InPPS) and bytes per second (InBPS) in the direction the
-balancer forwards, and the flows in the flow tables (an estimate). Drops per second follow
+(CPS), packets and bytes per second toward the servers (InPPS, InBPS) and back (OutPPS,
+OutBPS: nat and fnat only; DSR replies bypass the balancer), and the flows in the flow tables (an estimate). Drops per second follow
 by reason. --watch repeats until interrupted.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -77,6 +77,8 @@ type ObjRates struct {
 	CPS         float64 `json:"cps"`
 	InPPS       float64 `json:"in_pps"`
 	InBPS       float64 `json:"in_bps"` // bytes per second, as ipvsadm
+	OutPPS      float64 `json:"out_pps"`
+	OutBPS      float64 `json:"out_bps"`
 	ActiveFlows uint64  `json:"active_flows"`
 }
 
@@ -87,7 +89,8 @@ func objRates(a, b daemon.ObjCounters, dt float64) ObjRates {
 		}
 		return float64(y-x) / dt
 	}
-	return ObjRates{CPS: rate(a.NewFlows, b.NewFlows), InPPS: rate(a.Packets, b.Packets), InBPS: rate(a.Bytes, b.Bytes), ActiveFlows: b.ActiveFlows}
+	return ObjRates{CPS: rate(a.NewFlows, b.NewFlows), InPPS: rate(a.Packets, b.Packets), InBPS: rate(a.Bytes, b.Bytes),
+		OutPPS: rate(a.ReplyPackets, b.ReplyPackets), OutBPS: rate(a.ReplyBytes, b.ReplyBytes), ActiveFlows: b.ActiveFlows}
 }
 
 // computeRates compares two samples; services and backends match by name.
@@ -178,11 +181,11 @@ func isTerminal(w io.Writer) bool {
 }
 
 func printRates(w io.Writer, r Rates, keys map[string]string) error {
-	t := newTable(w, "SERVICE / BACKEND", "ADDRESS", "CPS", "InPPS", "InBPS", "ACTIVE")
+	t := newTable(w, "SERVICE / BACKEND", "ADDRESS", "CPS", "InPPS", "InBPS", "OutPPS", "OutBPS", "ACTIVE")
 	for _, s := range r.Services {
-		t.row(s.Name, keys[s.Name], si(s.CPS), si(s.InPPS), si(s.InBPS), s.ActiveFlows)
+		t.row(s.Name, keys[s.Name], si(s.CPS), si(s.InPPS), si(s.InBPS), si(s.OutPPS), si(s.OutBPS), s.ActiveFlows)
 		for _, b := range s.Backends {
-			t.row("  -> "+b.Name, b.Address, si(b.CPS), si(b.InPPS), si(b.InBPS), b.ActiveFlows)
+			t.row("  -> "+b.Name, b.Address, si(b.CPS), si(b.InPPS), si(b.InBPS), si(b.OutPPS), si(b.OutBPS), b.ActiveFlows)
 		}
 	}
 	if err := t.flush(); err != nil {

@@ -14,6 +14,9 @@ type ObjCounters struct {
 	Bytes       uint64 `json:"bytes"`
 	NewFlows    uint64 `json:"new_flows"`
 	ActiveFlows uint64 `json:"active_flows"` // an estimate: flows in the tables, idle ones included
+	// The reply direction (server → client), which passes the balancer only in nat/fnat.
+	ReplyPackets uint64 `json:"reply_packets"`
+	ReplyBytes   uint64 `json:"reply_bytes"`
 }
 
 // Stats are the dataplane's counters at one instant.
@@ -67,11 +70,13 @@ func (a *attachedRegion) stats(res *Result) Stats {
 		ss := ServiceStats{Name: s.Name}
 		if si, ok := slots.services[s.Name]; ok {
 			ss.ObjCounters = a.obj(n, func(c *shm.LcoreCounters) *[shm.ObjCounterMax]uint64 { return &c.Service[si] })
+			a.replies(n, &ss.ObjCounters, func(c *shm.LcoreCounters) *[shm.ReplyCtrMax]uint64 { return &c.ServiceReply[si] })
 		}
 		for _, b := range s.Backends {
 			bs := BackendStats{Name: b.Name, Address: b.Address, Port: b.Port}
 			if bi, ok := slots.backends[BackendKey{s.Name, b.Name}]; ok {
 				bs.ObjCounters = a.obj(n, func(c *shm.LcoreCounters) *[shm.ObjCounterMax]uint64 { return &c.Backend[bi] })
+				a.replies(n, &bs.ObjCounters, func(c *shm.LcoreCounters) *[shm.ReplyCtrMax]uint64 { return &c.BackendReply[bi] })
 			}
 			ss.Backends = append(ss.Backends, bs)
 		}
@@ -100,4 +105,12 @@ func (a *attachedRegion) obj(n int, row func(*shm.LcoreCounters) *[shm.ObjCounte
 		o.ActiveFlows += atomic.LoadUint64(&r[shm.ObjActiveFlows])
 	}
 	return o
+}
+
+func (a *attachedRegion) replies(n int, o *ObjCounters, row func(*shm.LcoreCounters) *[shm.ReplyCtrMax]uint64) {
+	for i := range n {
+		r := row(a.r.Counters(i))
+		o.ReplyPackets += atomic.LoadUint64(&r[shm.ReplyPkts])
+		o.ReplyBytes += atomic.LoadUint64(&r[shm.ReplyBytes])
+	}
 }

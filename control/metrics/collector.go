@@ -18,13 +18,18 @@ var (
 	svcNewFlows = desc("tenbin_service_new_flows_total", "New flows (connections) of the service.", svcLabels...)
 	svcActive   = desc("tenbin_service_active_flows", "Flows of the service in the flow tables (an estimate: idle flows count until they expire).", svcLabels...)
 
-	bePackets  = desc("tenbin_backend_packets_total", "Packets forwarded to the backend.", beLabels...)
-	beBytes    = desc("tenbin_backend_bytes_total", "Bytes forwarded to the backend.", beLabels...)
-	beNewFlows = desc("tenbin_backend_new_flows_total", "New flows (connections) sent to the backend.", beLabels...)
-	beActive   = desc("tenbin_backend_active_flows", "Flows of the backend in the flow tables (an estimate).", beLabels...)
-	beUp       = desc("tenbin_backend_up", "1 if the backend's health checks pass (up or drain), else 0.", beLabels...)
-	beWeight   = desc("tenbin_backend_weight", "The weight the backend is published with (0: no new flows).", beLabels...)
-	beChanges  = desc("tenbin_backend_state_changes_total", "Health state changes of the backend, by the state entered (up, down, drain).", append(beLabels, "state")...)
+	bePackets = desc("tenbin_backend_packets_total", "Packets forwarded to the backend.", beLabels...)
+	beBytes   = desc("tenbin_backend_bytes_total", "Bytes forwarded to the backend.", beLabels...)
+
+	svcReplyPackets = desc("tenbin_service_reply_packets_total", "Reply packets (server to client) the balancer translated back: nat/fnat only.", svcLabels...)
+	svcReplyBytes   = desc("tenbin_service_reply_bytes_total", "Reply bytes (server to client) the balancer translated back: nat/fnat only.", svcLabels...)
+	beReplyPackets  = desc("tenbin_backend_reply_packets_total", "Reply packets from the backend the balancer translated back: nat/fnat only.", beLabels...)
+	beReplyBytes    = desc("tenbin_backend_reply_bytes_total", "Reply bytes from the backend the balancer translated back: nat/fnat only.", beLabels...)
+	beNewFlows      = desc("tenbin_backend_new_flows_total", "New flows (connections) sent to the backend.", beLabels...)
+	beActive        = desc("tenbin_backend_active_flows", "Flows of the backend in the flow tables (an estimate).", beLabels...)
+	beUp            = desc("tenbin_backend_up", "1 if the backend's health checks pass (up or drain), else 0.", beLabels...)
+	beWeight        = desc("tenbin_backend_weight", "The weight the backend is published with (0: no new flows).", beLabels...)
+	beChanges       = desc("tenbin_backend_state_changes_total", "Health state changes of the backend, by the state entered (up, down, drain).", append(beLabels, "state")...)
 
 	drops      = desc("tenbin_drops_total", "Packets the dataplane dropped, by reason.", "reason")
 	dpCounters = desc("tenbin_dataplane_events_total", "The dataplane's global counters (rx_packets, flow_new, arp_replies, ...).", "counter")
@@ -44,7 +49,7 @@ func desc(name, help string, labels ...string) *prometheus.Desc {
 type collector struct{ m *Metrics }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{svcPackets, svcBytes, svcNewFlows, svcActive, bePackets, beBytes,
+	for _, d := range []*prometheus.Desc{svcReplyPackets, svcReplyBytes, beReplyPackets, beReplyBytes, svcPackets, svcBytes, svcNewFlows, svcActive, bePackets, beBytes,
 		beNewFlows, beActive, beUp, beWeight, beChanges, drops, dpCounters, dpUp, dpAge, ctlBeat, generation, lcoreBehind} {
 		ch <- d
 	}
@@ -65,11 +70,15 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	for _, s := range src.Services() {
 		counter(svcPackets, s.Packets, s.Name)
 		counter(svcBytes, s.Bytes, s.Name)
+		counter(svcReplyPackets, s.ReplyPackets, s.Name)
+		counter(svcReplyBytes, s.ReplyBytes, s.Name)
 		counter(svcNewFlows, s.NewFlows, s.Name)
 		gauge(svcActive, float64(s.ActiveFlows), s.Name)
 		for _, b := range s.Backends {
 			counter(bePackets, b.Packets, s.Name, b.Name)
 			counter(beBytes, b.Bytes, s.Name, b.Name)
+			counter(beReplyPackets, b.ReplyPackets, s.Name, b.Name)
+			counter(beReplyBytes, b.ReplyBytes, s.Name, b.Name)
 			counter(beNewFlows, b.NewFlows, s.Name, b.Name)
 			gauge(beActive, float64(b.ActiveFlows), s.Name, b.Name)
 			gauge(beUp, boolValue(b.Health != "down"), s.Name, b.Name)

@@ -86,6 +86,7 @@ func TestScrapeReadsTheRegion(t *testing.T) {
 		c := r.Counters(l)
 		c.Backend[rs2][shm.ObjPkts] = 10
 		c.Backend[rs2][shm.ObjBytes] = 1500
+		c.BackendReply[rs2][shm.ReplyPkts] = 7
 		c.Service[0][shm.ObjPkts] = 10
 		c.Drops[12] = 3 // no_vip
 		c.Global[shm.CtrRxPkts] = 20
@@ -95,6 +96,7 @@ func TestScrapeReadsTheRegion(t *testing.T) {
 	for _, want := range []string{
 		`tenbin_backend_packets_total{backend="rs2",service="web"} 20`,
 		`tenbin_backend_bytes_total{backend="rs2",service="web"} 3000`,
+		`tenbin_backend_reply_packets_total{backend="rs2",service="web"} 14`,
 		`tenbin_backend_packets_total{backend="rs1",service="web"} 0`,
 		`tenbin_service_packets_total{service="web"} 20`,
 		`tenbin_drops_total{reason="no_vip"} 6`,
