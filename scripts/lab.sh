@@ -1,17 +1,20 @@
 #!/bin/bash
 # The tenbin lab: network namespaces and veth pairs, nothing that leaves the machine.
 #
-#   client (198.18.0.2) ─┐                         ┌─ rs1 198.18.10.11 ┐
+#   client (198.18.0.2, .3) ┐                         ┌─ rs1 198.18.10.11 ┐
 #        lb port 0 (p0) ─┤ brA  [router ns]  brB ├─ rs2 198.18.10.12 ├ real servers
-#                        │ 198.18.0.254  198.18.10.1 ├─ rs3 198.18.10.13 ┘  (HTTP on :80)
+#                        │ 198.18.0.254  198.18.10.1 ├─ rs3 198.18.10.13 ┘  (HTTP on :80, :8080)
 #                        └───────────────────────────┤
-#                                lb port 1 (p1) ─────┤
+#                                lb port 1 (p1) ─────┤  198.18.10.3 (the dataplane's)
 #                                lb mgmt 198.18.10.2 ┘  (health checks from the control plane)
 #
 # Segment A 198.18.0.0/24 + 2001:db8::/64 holds the client, the VIPs (198.18.0.100-103,
 # 2001:db8::100-103) and the balancer's port 0; segment B 198.18.10.0/24 + 2001:db8:10::/64
 # holds the real servers and the balancer's port 1. Real servers reply to clients through the
 # router (their default gateway), so DSR replies never pass the balancer.
+# NAT replies must pass it: the client's second address 198.18.0.3 / 2001:db8::3, used only
+# to reach the nat VIPs, is routed by every real server via p1 (198.18.10.3 / 2001:db8:10::3).
+# fnat needs no route: its local addresses (198.18.10.50 / 2001:db8:10::50) are on segment B.
 # The balancer namespace's p0/p1 carry no kernel address: the dataplane owns them through
 # net_af_packet. No namespace has a route out of the machine.
 #
@@ -74,6 +77,11 @@ up() {
 	link_to "$P-client" eth0 brA
 	ns "$P-client" ip addr add 198.18.0.2/24 dev eth0
 	ns "$P-client" ip addr add 2001:db8::2/64 dev eth0 nodad
+	# The NAT tests' client address, bound explicitly (labtool load -source): secondary for
+	# IPv4 and deprecated for IPv6, so the kernel never picks it for DSR traffic, whose
+	# replies would then be routed into the balancer.
+	ns "$P-client" ip addr add 198.18.0.3/24 dev eth0
+	ns "$P-client" ip addr add 2001:db8::3/64 dev eth0 nodad preferred_lft 0
 	# Only lab routes: segment B through the router; no default route out of the lab.
 	ns "$P-client" ip route add 198.18.10.0/24 via 198.18.0.254
 	ns "$P-client" ip -6 route add 2001:db8:10::/64 via 2001:db8::fe
@@ -102,6 +110,9 @@ rs_link() { # rs_link N: real server rsN's addresses on segment B, replies throu
 	ns "$n" ip addr add "2001:db8:10::1$1/64" dev eth0 nodad
 	ns "$n" ip route add 198.18.0.0/24 via 198.18.10.1
 	ns "$n" ip -6 route add 2001:db8::/64 via 2001:db8:10::1
+	# Replies to the NAT client go back through the balancer (nat needs both directions).
+	ns "$n" ip route add 198.18.0.3/32 via 198.18.10.3
+	ns "$n" ip -6 route add 2001:db8::3/128 via 2001:db8:10::3
 	# Segment offloads off so af_packet sees real, checksummed frames.
 	ns "$n" ethtool -K eth0 tx off tso off gso off >/dev/null 2>&1 || true
 }
@@ -117,7 +128,7 @@ add_server() { # add_server N: a real server namespace beyond rs1..rs3, serving 
 
 servers() {
 	for i in 1 2 3; do server "$i"; done
-	echo "servers: rs1..rs3 serving HTTP on :80, DSR set up (logs in $RUN)"
+	echo "servers: rs1..rs3 serving HTTP on :80 and :8080, DSR set up (logs in $RUN)"
 }
 
 server() { # server N: DSR setup (idempotent) and the HTTP server of rsN, restarted if running
@@ -130,7 +141,8 @@ server() { # server N: DSR setup (idempotent) and the HTTP server of rsN, restar
 	ns "$n" "$BIN/tenbin" realserver setup --mode l3dsr --vip 198.18.0.101 --vip 2001:db8::101 \
 		--rip "198.18.10.1$i" --rip "2001:db8:10::1$i" --state "$RUN/rs$i-l3dsr.json" >>"$RUN/rs$i-setup.log"
 	# Started with ip netns exec directly (no subshell) so $! is the server's own pid.
-	ip netns exec "$n" "$BIN/labtool" serve -name "rs$i" -listen :80 >>"$RUN/rs$i.log" 2>&1 &
+	# :80 for the DSR services, :8080 for nat/fnat (the VIP's :80 mapped to the backend's port).
+	ip netns exec "$n" "$BIN/labtool" serve -name "rs$i" -listen :80 -listen :8080 >>"$RUN/rs$i.log" 2>&1 &
 	echo $! >"$RUN/rs$i.pid"
 }
 
@@ -145,6 +157,10 @@ stop_pid() { # stop_pid FILE: TERM the process named in FILE, if it still runs, 
 
 # balancer starts the dataplane on the lab's veths (one lcore: the machine has two cores and
 # the lab's clients and servers need the other) and the control plane beside it.
+# Flow entries: a closed connection keeps its entries for the FIN timeout (120 s), NAT takes
+# two per connection, and a 4-way bucket refuses a new NAT connection once its ways are all
+# live (flow_table_full, drop nat_no_state; DSR goes stateless instead): at 65,536 entries
+# 7,500 NAT connections in a minute lost 18 SYNs (1 in ~400), and clients saw timeouts.
 balancer() {
 	rm -f "$SHM"
 	# The control plane runs on a copy: `tenbin config apply` writes the applied file back to
@@ -165,7 +181,7 @@ dataplane() {
 	mkdir -p "$RUN"
 	# Started with ip netns exec directly (no subshell) so $! is the process's own pid.
 	ip netns exec "$P-lb" "$BIN/tenbin-dataplane" --port net_af_packet0,iface=p0 --port net_af_packet1,iface=p1 \
-		--lcores "${LAB_LCORES:-0}" --lcore-slots 2 --flow-entries 65536 --shm "$SHM" \
+		--lcores "${LAB_LCORES:-0}" --lcore-slots 2 --flow-entries "${LAB_FLOW_ENTRIES:-262144}" --shm "$SHM" \
 		>>"$RUN/dataplane.log" 2>&1 &
 	echo $! >"$RUN/dataplane.pid"
 	for _ in $(seq 50); do [ -e "$SHM" ] && break; sleep 0.1; done

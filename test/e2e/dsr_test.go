@@ -35,7 +35,7 @@ func TestDSRRepliesBypassBalancer(t *testing.T) {
 	dir := t.TempDir()
 	var caps []*capture
 	for _, port := range []string{"p0", "p1"} {
-		caps = append(caps, startCapture(t, port, filepath.Join(dir, port+".pcap")))
+		caps = append(caps, startCapture(t, "lb", port, filepath.Join(dir, port+".pcap")))
 	}
 	for _, svc := range services {
 		r := l.load(t, svc.url, 200)
@@ -67,17 +67,18 @@ func TestDSRRepliesBypassBalancer(t *testing.T) {
 	t.Logf("DSR: packets to the VIPs at the balancer %v, from the VIPs %v", toVIP, fromVIP)
 }
 
-// capture is tcpdump writing what crosses one of the balancer's ports to a pcap file.
+// capture is tcpdump writing what crosses one of the lab's interfaces to a pcap file.
 type capture struct {
 	port, file string
 	cmd        *exec.Cmd
 }
 
-func startCapture(t *testing.T, port, file string) *capture {
+// startCapture starts tcpdump on interface port of the lab's namespace ns (lb, router, ...).
+func startCapture(t *testing.T, ns, port, file string) *capture {
 	t.Helper()
 	c := &capture{port: port, file: file}
 	// -U writes every packet at once, so stopping loses nothing; only the headers are needed.
-	c.cmd = exec.Command("ip", "netns", "exec", labPrefix+"-lb", "tcpdump", "-i", port, "-nn", "-U", "-s", "128", "-w", file, "tcp")
+	c.cmd = exec.Command("ip", "netns", "exec", labPrefix+"-"+ns, "tcpdump", "-i", port, "-nn", "-U", "-s", "128", "-w", file, "tcp")
 	ready := make(chan struct{})
 	c.cmd.Stderr = &readyWriter{mark: []byte("listening on"), ready: ready}
 	startCmd(t, c.cmd)

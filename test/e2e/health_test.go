@@ -38,7 +38,7 @@ func TestKilledServerLeavesWithinHealthBound(t *testing.T) {
 		}
 	})
 	l.kill(t, "rs2", syscall.SIGKILL)
-	detect, ok := waitFor(10*time.Second, func() bool { _, down := healthOf("rs2"); return down == len(services) })
+	detect, ok := waitFor(10*time.Second, func() bool { _, down := healthOf("rs2"); return down == len(services)+len(natServices) })
 	if !ok {
 		t.Fatalf("rs2 not down in every service 10 s after its server was killed")
 	}
@@ -52,12 +52,19 @@ func TestKilledServerLeavesWithinHealthBound(t *testing.T) {
 			t.Errorf("%s: new requests after rs2 was detected down: %v", svc.name, r)
 		}
 	}
+	for _, svc := range natServices {
+		r := l.loadFrom(t, svc.url, svc.source, 300)
+		t.Logf("%s after rs2 went down: %v", svc.name, r)
+		if r.failed() != 0 || r.Servers["rs2"] != 0 {
+			t.Errorf("%s: new requests after rs2 was detected down: %v", svc.name, r)
+		}
+	}
 
 	if out, err := l.script("server", "2"); err != nil {
 		t.Fatalf("lab.sh server 2: %v\n%s", err, out)
 	}
 	restarted = true
-	back, ok := waitFor(10*time.Second, func() bool { up, _ := healthOf("rs2"); return up == len(services) })
+	back, ok := waitFor(10*time.Second, func() bool { up, _ := healthOf("rs2"); return up == len(services)+len(natServices) })
 	if !ok {
 		t.Fatalf("rs2 not up in every service 10 s after its server restarted")
 	}

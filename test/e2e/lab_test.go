@@ -28,7 +28,8 @@ const (
 	labSock   = "/run/tenbin/lab.sock"
 )
 
-// The lab's services (configs/lab.yaml), one per mode and address family.
+// The lab's DSR services (configs/lab.yaml), one per mode and address family; the nat and
+// fnat ones are natServices.
 var services = []struct{ name, url string }{
 	{"web-l2dsr", "http://198.18.0.100/"},
 	{"web-l2dsr-v6", "http://[2001:db8::100]/"},
@@ -316,8 +317,8 @@ func (l *lab) ready() error {
 		}
 		up++
 	}
-	if up != 3*len(services) {
-		return fmt.Errorf("%w: %d backends, want %d", errNotReady, up, 3*len(services))
+	if want := 3 * (len(services) + len(natServices)); up != want {
+		return fmt.Errorf("%w: %d backends, want %d", errNotReady, up, want)
 	}
 	return nil
 }

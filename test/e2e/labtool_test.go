@@ -18,6 +18,8 @@ type loadResult struct {
 	Requests int            `json:"requests"`
 	OK       int            `json:"ok"`
 	Servers  map[string]int `json:"servers"`
+	Clients  map[string]int `json:"clients"` // client addresses the servers saw
+	TOA      map[string]int `json:"toa"`     // client addresses carried in TOA ("" none)
 	Errors   map[string]int `json:"errors"`
 	Seconds  float64        `json:"seconds"`
 }
@@ -84,6 +86,12 @@ func (p *pendingLoad) wait(t *testing.T) loadResult {
 func (l *lab) load(t *testing.T, url string, n int) loadResult {
 	t.Helper()
 	return l.startLoad(t, url, "-n", fmt.Sprint(n), "-c", "8").wait(t)
+}
+
+// loadFrom is load from the client's address source (the NAT tests' 198.18.0.3 / 2001:db8::3).
+func (l *lab) loadFrom(t *testing.T, url, source string, n int) loadResult {
+	t.Helper()
+	return l.startLoad(t, url, "-n", fmt.Sprint(n), "-c", "8", "-source", source).wait(t)
 }
 
 // holdResult is what `labtool hold` prints.

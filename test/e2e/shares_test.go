@@ -21,32 +21,39 @@ func TestSharesFollowWeights(t *testing.T) {
 	}
 	for _, svc := range services {
 		t.Run(svc.name, func(t *testing.T) {
-			weights := map[string]int{}
-			total := 0
-			for _, b := range bs {
-				if b.Service == svc.name {
-					weights[b.Name] = b.EffectiveWeight
-					total += b.EffectiveWeight
-				}
-			}
 			r := l.load(t, svc.url, sharesRequests)
 			t.Logf("%s %s: %v", svc.name, svc.url, r)
-			if r.failed() != 0 || r.OK != sharesRequests {
-				t.Errorf("%d of %d requests failed: %v", sharesRequests-r.OK, sharesRequests, r.Errors)
-			}
-			for name, got := range r.Servers {
-				if _, ok := weights[name]; !ok {
-					t.Errorf("%d answers from %s, which is not a backend of %s", got, name, svc.name)
-				}
-			}
-			for name, w := range weights {
-				want := float64(w) / float64(total)
-				got := float64(r.Servers[name]) / float64(r.OK)
-				if math.Abs(got-want) > 0.1*want {
-					t.Errorf("%s answered %.1f%% of requests, its weight share is %.1f%% (bound ±10%%: %.1f%%..%.1f%%)",
-						name, 100*got, 100*want, 90*want, 110*want)
-				}
-			}
+			checkShares(t, svc.name, bs, r, sharesRequests)
 		})
+	}
+}
+
+// checkShares asserts that all n requests to service svc succeeded, only its backends answered,
+// and each answered its weight share ±10% (relative).
+func checkShares(t *testing.T, svc string, bs []backend, r loadResult, n int) {
+	t.Helper()
+	weights := map[string]int{}
+	total := 0
+	for _, b := range bs {
+		if b.Service == svc {
+			weights[b.Name] = b.EffectiveWeight
+			total += b.EffectiveWeight
+		}
+	}
+	if r.failed() != 0 || r.OK != n {
+		t.Errorf("%d of %d requests failed: %v", n-r.OK, n, r.Errors)
+	}
+	for name, got := range r.Servers {
+		if _, ok := weights[name]; !ok {
+			t.Errorf("%d answers from %s, which is not a backend of %s", got, name, svc)
+		}
+	}
+	for name, w := range weights {
+		want := float64(w) / float64(total)
+		got := float64(r.Servers[name]) / float64(r.OK)
+		if math.Abs(got-want) > 0.1*want {
+			t.Errorf("%s answered %.1f%% of requests, its weight share is %.1f%% (bound ±10%%: %.1f%%..%.1f%%)",
+				name, 100*got, 100*want, 90*want, 110*want)
+		}
 	}
 }
