@@ -1,11 +1,13 @@
 #!/bin/bash
 # make demo: a client sends real HTTP through tenbin to three real servers, in network
-# namespaces on this machine (scripts/lab.sh draws the topology). KEEP=1 leaves it running.
+# namespaces on this machine (scripts/lab.sh draws the topology): direct server return (l2dsr,
+# l3dsr), NAT and full-NAT. KEEP=1 leaves it running.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 LAB=scripts/lab.sh
-BIN=$ROOT/bin
+BIN=${BIN:-$ROOT/bin}
+export BIN # scripts/lab.sh runs the same binaries
 SOCK=/run/tenbin/lab.sock
 RUN=/run/tenbin-lab
 N=${DEMO_REQUESTS:-600}
@@ -21,6 +23,8 @@ The lab is still up (KEEP=1). Try:
   bin/tenbin --socket $SOCK stats --watch
   bin/tenbin --socket $SOCK backend drain web-l2dsr rs1
   scripts/lab.sh exec client curl -s http://198.18.0.100/
+  scripts/lab.sh exec client curl -s --interface 198.18.0.3 http://198.18.0.102/   (nat)
+  scripts/lab.sh exec client curl -s http://198.18.0.103/   (fnat: see "toa")
   scripts/lab.sh exec lb curl -s http://127.0.0.1:9542/metrics | grep tenbin_backend_packets
 Tear it down with: scripts/lab.sh down
 MSG
@@ -40,11 +44,11 @@ echo "== waiting for the health checks to bring the backends up"
 up=0
 for _ in $(seq 60); do
 	up=$("$BIN/tenbin" --socket "$SOCK" backend list --output json 2>/dev/null | grep -o '"health": *"up"' | wc -l || true)
-	[ "$up" -ge 12 ] && break
+	[ "$up" -ge 24 ] && break
 	sleep 0.5
 done
 "$BIN/tenbin" --socket "$SOCK" backend list || true
-[ "$up" -ge 12 ] || { echo "backends did not come up; see $RUN/control.log" >&2; exit 1; }
+[ "$up" -ge 24 ] || { echo "backends did not come up; see $RUN/control.log" >&2; exit 1; }
 
 # Capture what reaches the balancer's ports while traffic runs: requests to the VIPs must be
 # there (proof the capture works), replies from the VIPs must not: in DSR modes the real
@@ -55,22 +59,36 @@ for p in p0 p1; do
 done
 sleep 1
 
-report() { # report NAME URL
+report() { # report NAME URL [SOURCE]: SOURCE is the client address to connect from
 	local out
-	out=$($LAB exec client "$BIN/labtool" load -url "$2" -n "$N" -c 8)
+	out=$($LAB exec client "$BIN/labtool" load -url "$2" -n "$N" -c 8 ${3:+-source "$3"})
 	printf '%-14s %-26s %s\n' "$1" "$2" "$(echo "$out" | python3 -c '
 import json, sys
 r = json.load(sys.stdin)
 per = " ".join("%s=%d" % kv for kv in sorted(r["servers"].items()))
 failed = sum(r["errors"].values())
-print("%d/%d ok, %d failed, %.0f req/s   per backend: %s" % (r["ok"], r["requests"], failed, r["requests"] / r["seconds"], per))')"
+seen = "servers saw client " + ", ".join(sorted(r["clients"]))
+toa = sorted(a for a in r["toa"] if a)
+if toa:
+    seen += " carrying " + ", ".join(toa) + " in TOA"
+print("%d/%d ok, %d failed, %.0f req/s   per backend: %s   %s" % (r["ok"], r["requests"], failed, r["requests"] / r["seconds"], per, seen))')"
 }
+counter() { "$BIN/tenbin" -o json shm inspect /dev/shm/tenbin-lab | python3 -c 'import json, sys; print(json.load(sys.stdin)["counters"]["'"$1"'"])'; }
 echo
 echo "== $N HTTP requests per VIP, each on a new TCP connection, from the client namespace"
 report web-l2dsr    "http://198.18.0.100/"
 report web-l2dsr-v6 "http://[2001:db8::100]/"
 report web-l3dsr    "http://198.18.0.101/"
 report web-l3dsr-v6 "http://[2001:db8::101]/"
+nat_before=$(counter nat_replies)
+# nat: the servers route only the client's second address (198.18.0.3, 2001:db8::3) back
+# through the balancer; fnat: they answer the balancer's local address and read the client's
+# from the TOA option on the SYN.
+report web-nat      "http://198.18.0.102/"      198.18.0.3
+report web-nat-v6   "http://[2001:db8::102]/"   2001:db8::3
+report web-fnat     "http://198.18.0.103/"      198.18.0.3
+report web-fnat-v6  "http://[2001:db8::103]/"   2001:db8::3
+nat_replies=$(( $(counter nat_replies) - nat_before ))
 sleep 1
 pkill -f "tcpdump -i p[01] -nn" 2>/dev/null || true
 sleep 0.5
@@ -81,9 +99,10 @@ for p in p0 p1; do
 	from_vip=$((from_vip + $(count "$RUN/lb-$p.pcap" "src host 198.18.0.100 or src host 198.18.0.101 or src host 2001:db8::100 or src host 2001:db8::101")))
 done
 echo
-echo "== did the replies bypass the balancer? (tcpdump on the balancer's ports p0 and p1)"
+echo "== did the DSR replies bypass the balancer? (tcpdump on the balancer's ports p0 and p1)"
 echo "client → VIP packets seen at the balancer: $to_vip   (requests, forwarded to the real servers)"
 echo "VIP → client packets seen at the balancer: $from_vip   (replies: 0 means they went real server → router → client)"
+echo "nat/fnat replies through the balancer:      $nat_replies   (its nat_replies counter: NAT answers come back through it)"
 echo
 echo "== tenbin stats"
 "$BIN/tenbin" --socket "$SOCK" stats
