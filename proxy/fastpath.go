@@ -144,7 +144,8 @@ type fastConn struct {
 const clientReadBuffer = 8 << 10
 
 func newFastConn(fs *fastServer, c *sniffConn) *fastConn {
-	fc := &fastConn{fs: fs, c: c, br: bufio.NewReaderSize(c, clientReadBuffer), bw: bufio.NewWriterSize(c, 4<<10)}
+	// Writes skip sniffConn's status sniffing: it is for the answers net/http gives alone.
+	fc := &fastConn{fs: fs, c: c, br: bufio.NewReaderSize(c, clientReadBuffer), bw: bufio.NewWriterSize(c.Conn, 4<<10)}
 	fc.remote = c.RemoteAddr().String()
 	fc.source = sourceAddr(fc.remote)
 	fc.clientIP = fc.source.String()
