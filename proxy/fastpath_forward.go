@@ -376,21 +376,13 @@ func (fc *fastConn) answer(ex *exchange, code int, msg string) (int, int64, bool
 
 // methodName returns the method as a string, without allocating for the common ones.
 func methodName(m []byte) string {
-	switch string(m) {
-	case http.MethodGet:
-		return http.MethodGet
-	case http.MethodHead:
-		return http.MethodHead
-	case http.MethodPost:
-		return http.MethodPost
-	case http.MethodPut:
-		return http.MethodPut
-	case http.MethodDelete:
-		return http.MethodDelete
-	case http.MethodOptions:
-		return http.MethodOptions
-	case http.MethodPatch:
-		return http.MethodPatch
+	for _, name := range commonMethods {
+		if string(m) == name {
+			return name
+		}
 	}
 	return string(m)
 }
+
+var commonMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,
+	http.MethodDelete, http.MethodOptions, http.MethodPatch}
