@@ -426,11 +426,11 @@ tenbin_vip_hash(const uint8_t addr[16], uint16_t port, uint8_t proto, uint8_t fa
 {
 	uint32_t w[4];
 	uint32_t h;
-	int i;
 
-	for (i = 0; i < 4; i++)
-		w[i] = (uint32_t)addr[4 * i] | (uint32_t)addr[4 * i + 1] << 8 |
-		       (uint32_t)addr[4 * i + 2] << 16 | (uint32_t)addr[4 * i + 3] << 24;
+	/* The words are little-endian (as the Go side reads them): one 16-byte load on the
+	 * little-endian machines DPDK runs on, instead of sixteen byte loads. */
+	_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "tenbin_vip_hash assumes little-endian");
+	__builtin_memcpy(w, addr, sizeof(w));
 	h = w[0] * 0x9e3779b1u;
 	h = (h ^ w[1]) * 0x85ebca77u;
 	h = (h ^ w[2]) * 0xc2b2ae3du;
