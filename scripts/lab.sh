@@ -157,10 +157,6 @@ stop_pid() { # stop_pid FILE: TERM the process named in FILE, if it still runs, 
 
 # balancer starts the dataplane on the lab's veths (one lcore: the machine has two cores and
 # the lab's clients and servers need the other) and the control plane beside it.
-# Flow entries: a closed connection keeps its entries for the FIN timeout (120 s), NAT takes
-# two per connection, and a 4-way bucket refuses a new NAT connection once its ways are all
-# live (flow_table_full, drop nat_no_state; DSR goes stateless instead): at 65,536 entries
-# 7,500 NAT connections in a minute lost 18 SYNs (1 in ~400), and clients saw timeouts.
 balancer() {
 	rm -f "$SHM"
 	# The control plane runs on a copy: `tenbin config apply` writes the applied file back to
@@ -177,11 +173,16 @@ balancer() {
 }
 
 # dataplane starts tenbin-dataplane; on an existing region it re-attaches (flow tables kept).
+# Flow entries: a closed connection keeps its entries for the FIN timeout (120 s), NAT takes
+# two per connection, and a 4-way bucket refuses a new NAT connection once its ways are all
+# live (flow_table_full, drop nat_no_state; DSR goes stateless instead): at 65,536 entries
+# 7,500 NAT connections in a minute lost 18 SYNs (1 in ~400), at 262,144 the whole e2e suite
+# (~60,000 connections) still lost one; 1,048,576 (64 MiB per lcore slot) leaves no full bucket.
 dataplane() {
 	mkdir -p "$RUN"
 	# Started with ip netns exec directly (no subshell) so $! is the process's own pid.
 	ip netns exec "$P-lb" "$BIN/tenbin-dataplane" --port net_af_packet0,iface=p0 --port net_af_packet1,iface=p1 \
-		--lcores "${LAB_LCORES:-0}" --lcore-slots 2 --flow-entries "${LAB_FLOW_ENTRIES:-262144}" --shm "$SHM" \
+		--lcores "${LAB_LCORES:-0}" --lcore-slots 2 --flow-entries "${LAB_FLOW_ENTRIES:-1048576}" --shm "$SHM" \
 		>>"$RUN/dataplane.log" 2>&1 &
 	echo $! >"$RUN/dataplane.pid"
 	for _ in $(seq 50); do [ -e "$SHM" ] && break; sleep 0.1; done

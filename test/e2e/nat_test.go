@@ -41,8 +41,9 @@ func TestNATClientAddressAndShares(t *testing.T) {
 			r := l.loadFrom(t, svc.url, svc.source, sharesRequests)
 			after := l.dataplaneCounters(t)
 			replies, toas := after["nat_replies"]-before["nat_replies"], after["toa_added"]-before["toa_added"]
-			t.Logf("%s %s from %s: %v; servers saw clients %v, TOA %v; balancer: %d replies NATed back, %d TOA options added",
-				svc.name, svc.url, svc.source, r, r.Clients, r.TOA, replies, toas)
+			full := after["flow_table_full"] - before["flow_table_full"]
+			t.Logf("%s %s from %s: %v; servers saw clients %v, TOA %v; balancer: %d replies NATed back, %d TOA options added, %d SYNs refused for a full flow bucket",
+				svc.name, svc.url, svc.source, r, r.Clients, r.TOA, replies, toas, full)
 			checkShares(t, svc.name, bs, r, sharesRequests)
 			if r.Clients[svc.peer] != r.OK || len(r.Clients) != 1 {
 				t.Errorf("servers saw clients %v, want %s on all %d answers", r.Clients, svc.peer, r.OK)
