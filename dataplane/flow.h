@@ -28,6 +28,9 @@ enum tenbin_flow_state {
 	TENBIN_FS_EST  = 2, /* ACK seen */
 	TENBIN_FS_FIN  = 3, /* FIN or RST seen */
 	TENBIN_FS_UDP  = 4,
+	/* 5..7 are nat.h's SYN_RECV, TIME_WAIT and CLOSE (both directions tracked). */
+	TENBIN_FS_NAT_TIME_WAIT = 6,
+	TENBIN_FS_NAT_CLOSE     = 7,
 };
 
 /* The key as it lies in struct tenbin_flow from src to family, so one memcmp compares it. */
@@ -145,6 +148,12 @@ static inline uint32_t tenbin_flow_sig_peek(const uint8_t *f, uint16_t len)
 	return 0;
 }
 
+/* A connection that has ended on at least one side. */
+static inline int tenbin_flow_closing(uint8_t st)
+{
+	return st == TENBIN_FS_FIN || st == TENBIN_FS_NAT_TIME_WAIT || st == TENBIN_FS_NAT_CLOSE;
+}
+
 static inline int tenbin_flow_expired(const struct tenbin_flow *e, uint32_t now32)
 {
 	/* signed difference: valid while timeouts stay far below 2^31 ms */
@@ -188,6 +197,19 @@ tenbin_flow_find(struct tenbin_worker *w, const struct tenbin_flow_key *k, uint3
 		if (e->sig == sig && memcmp(e->src, k, TENBIN_FLOW_KEY_LEN) == 0)
 			return e;
 	}
+	if (fw == NULL) {
+		/* Four live flows: the closing connection nearest its timeout gives up its way (the
+		 * caller releases it, counted as flow_evicted), so connections that ended do not
+		 * lock new ones out for the FIN timeout. Established and opening ones never do:
+		 * their traffic would go to another server. */
+		for (i = 0; i < TENBIN_FLOW_BUCKET_WAYS; i++) {
+			struct tenbin_flow *e = &b[i];
+
+			if (tenbin_flow_closing(e->state) &&
+			    (fw == NULL || (int32_t)(e->expires_ms - fw->expires_ms) < 0))
+				fw = e;
+		}
+	}
 	*freeway = fw;
 	return NULL;
 }
@@ -211,6 +233,16 @@ static inline void tenbin_flow_release(struct tenbin_worker *w, struct tenbin_fl
 	if (e->backend < TENBIN_MAX_BACKENDS)
 		w->ctr->backend[e->backend][TENBIN_OBJ_ACTIVE_FLOWS]--;
 	e->sig = 0;
+}
+
+/* Readies the way tenbin_flow_find offered for an insertion: an expired flow there is
+ * released (flow_expired), a closing one it chose in a full bucket too (flow_evicted). */
+static inline void tenbin_flow_reuse(struct tenbin_worker *w, struct tenbin_flow *fw)
+{
+	if (fw->sig == 0)
+		return;
+	w->ctr->global[tenbin_flow_expired(fw, w->now32) ? TENBIN_CTR_FLOW_EXPIRED : TENBIN_CTR_FLOW_EVICTED]++;
+	tenbin_flow_release(w, fw);
 }
 
 /* Milliseconds a flow in state st may stay idle under service s. */

@@ -338,3 +338,30 @@ func TestNewConnectionOnClosedTupleIsScheduledAfresh(t *testing.T) {
 		}
 	}
 }
+
+// A full bucket whose connections have ended lets a new one in: the closing flow nearest its
+// timeout gives up its way. Opening and established flows are never evicted (above: a bucket
+// of those sends the newcomer down the stateless path).
+func TestClosingFlowGivesItsWayInAFullBucket(t *testing.T) {
+	e := newEnv(t, topology(), withFlowEntries(4)) // one bucket of four ways
+	poolFlows(t, e, 1000, 4, "S")
+	poolFlows(t, e, 1000, 1, "F") // flow 1000 ends
+	before := e.counters()
+	poolFlows(t, e, 2000, 1, "S")
+	c := e.counters()
+	if d := delta(before, c, "flow_evicted"); d != 1 {
+		t.Errorf("flow_evicted +%d, want +1", d)
+	}
+	if d := delta(before, c, "flow_new"); d != 1 {
+		t.Errorf("flow_new +%d, want +1", d)
+	}
+	if d := delta(before, c, "flow_table_full"); d != 0 {
+		t.Errorf("flow_table_full +%d, want 0", d)
+	}
+	// The three opening flows kept their ways: their packets still hit.
+	before = c
+	poolFlows(t, e, 1001, 3, "A")
+	if d := delta(before, e.counters(), "flow_hit"); d != 3 {
+		t.Errorf("flow_hit +%d for the three live flows, want +3", d)
+	}
+}

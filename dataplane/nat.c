@@ -244,10 +244,7 @@ static int create(struct tenbin_worker *w, struct tenbin_pkt *p, const struct te
 		c->global[TENBIN_CTR_FLOW_TABLE_FULL]++; /* nat cannot go stateless */
 		return TENBIN_DROP_NAT_NO_STATE;
 	}
-	if (fw->sig != 0) { /* an expired flow gives up its way */
-		tenbin_flow_release(w, fw);
-		c->global[TENBIN_CTR_FLOW_EXPIRED]++;
-	}
+	tenbin_flow_reuse(w, fw);
 
 	st = h->proto == IPPROTO_TCP ? TENBIN_NS_SYN_SENT : TENBIN_NS_UDP;
 	exp = w->now32 + tenbin_nat_timeout_ms(s, st);
@@ -293,10 +290,7 @@ static int create(struct tenbin_worker *w, struct tenbin_pkt *p, const struct te
 		__atomic_store_n(&fw->sig, 0, __ATOMIC_RELAXED);
 		return r == TENBIN_OK ? TENBIN_DROP_NAT_NO_STATE : r;
 	}
-	if (rfw->sig != 0) {
-		tenbin_flow_release(w, rfw);
-		c->global[TENBIN_CTR_FLOW_EXPIRED]++;
-	}
+	tenbin_flow_reuse(w, rfw);
 	memcpy(rfw->src, &rk, TENBIN_FLOW_KEY_LEN);
 	rfw->state = st;
 	rfw->flags = TENBIN_FF_NAT | TENBIN_FF_REV;

@@ -53,8 +53,8 @@ enum tenbin_nat_state {
 	TENBIN_NS_FIN_WAIT  = TENBIN_FS_FIN, /* one side sent FIN */
 	TENBIN_NS_UDP       = TENBIN_FS_UDP,
 	TENBIN_NS_SYN_RECV  = 5,             /* the server answered SYN-ACK */
-	TENBIN_NS_TIME_WAIT = 6,             /* both sides sent FIN */
-	TENBIN_NS_CLOSE     = 7,             /* RST from either side */
+	TENBIN_NS_TIME_WAIT = TENBIN_FS_NAT_TIME_WAIT, /* both sides sent FIN */
+	TENBIN_NS_CLOSE     = TENBIN_FS_NAT_CLOSE,     /* RST from either side */
 };
 
 #define TENBIN_NAT_CLOSE_MS   10000u /* after a RST (IPVS's CLOSE): short, so the tuple frees soon */

@@ -206,10 +206,7 @@ static int dsr(struct tenbin_worker *w, struct tenbin_pkt *p, const struct tenbi
 		if (be == NULL)
 			return TENBIN_DROP_NO_BACKEND;
 		if (fw != NULL) {
-			if (fw->sig != 0) { /* an expired flow gives up its way */
-				tenbin_flow_release(w, fw);
-				c->global[TENBIN_CTR_FLOW_EXPIRED]++;
-			}
+			tenbin_flow_reuse(w, fw);
 			memcpy(fw->src, k, TENBIN_FLOW_KEY_LEN);
 			fw->state = state_for(h, TENBIN_FS_NONE);
 			fw->flags = 0;

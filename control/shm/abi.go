@@ -101,6 +101,7 @@ const (
 	CtrNATICMPTranslated
 	CtrMSSClamped
 	CtrTOAAdded
+	CtrFlowEvicted
 	counterCount
 )
 
@@ -111,7 +112,7 @@ var CounterNames = [counterCount]string{
 	"arp_replies", "ndp_replies", "icmp_echo_replies", "neigh_requests", "neigh_updates",
 	"icmp_errors_steered", "tx_full",
 	"nat_replies", "nat_replies_remote", "nat_port_allocs", "nat_port_frees", "nat_icmp_translated",
-	"mss_clamped", "toa_added",
+	"mss_clamped", "toa_added", "flow_evicted",
 }
 
 // DropReasonNames name enum tenbin_drop, in order; the C side's tenbin_drop_names must agree

@@ -116,6 +116,7 @@ enum tenbin_counter {
 	TENBIN_CTR_NAT_ICMP_TRANSLATED, /* ICMP errors about NATed flows, rewritten inside and out */
 	TENBIN_CTR_MSS_CLAMPED,
 	TENBIN_CTR_TOA_ADDED,          /* fnat: client address options written into segments */
+	TENBIN_CTR_FLOW_EVICTED,       /* a full bucket's closing connection gave its way to a new one */
 	TENBIN_CTR_MAX = 32,
 };
 
