@@ -1,7 +1,9 @@
 package dataplane
 
 import (
+	"bytes"
 	"encoding/binary"
+	"net/netip"
 	"slices"
 	"testing"
 
@@ -24,22 +26,22 @@ const l3 = 14
 func fixIPv4Csum(f []byte) []byte {
 	ihl := int(f[l3]&0xf) * 4
 	f[l3+10], f[l3+11] = 0, 0
-	var s uint32
-	for i := 0; i < ihl; i += 2 {
-		s += uint32(binary.BigEndian.Uint16(f[l3+i:]))
-	}
-	for s > 0xffff {
-		s = s&0xffff + s>>16
-	}
-	binary.BigEndian.PutUint16(f[l3+10:], ^uint16(s))
+	binary.BigEndian.PutUint16(f[l3+10:], ^ipv4HeaderSum(f[l3:l3+ihl]))
 	return f
 }
 
 func mutate(f []byte, fn func([]byte)) []byte { fn(f); return f }
 
+// badCsum breaks an untagged IPv4 frame's header checksum.
+func badCsum(f []byte) { f[l3+10] ^= 0xff }
+
 func dropFixtures() []fixture {
 	synL2 := func() []byte {
 		return build(ether(macClient, macPort0), ip4(client4, vipL2v4), tcp(41000, 80, "S"))
+	}
+	echoL2 := func() []byte {
+		return build(ether(macClient, macPort0), ip4(client4, vipL2v4),
+			&layers.ICMPv4{TypeCode: layers.CreateICMPv4TypeCode(8, 0), Id: 1, Seq: 1}, payload("ping"))
 	}
 	withProto := func(ip *layers.IPv4, p layers.IPProtocol) *layers.IPv4 { ip.Protocol = p; return ip }
 	lldp := ether(macClient, macPort0)
@@ -59,7 +61,10 @@ func dropFixtures() []fixture {
 		{name: "bad_ip_len/v6", in: mutate(build(ether(macClient, macPort0), ip6(client6, vipL2v6), tcp(1, 80, "S")),
 			func(f []byte) { binary.BigEndian.PutUint16(f[l3+4:], 1000) }), drop: "bad_ip_len"},
 		{name: "bad_ip_version", in: mutate(synL2(), func(f []byte) { f[l3] = 0x55 }), drop: "bad_ip_version"},
-		{name: "bad_ip_csum", in: mutate(synL2(), func(f []byte) { f[l3+10] ^= 0xff }), drop: "bad_ip_csum"},
+		// verified only where the dataplane answers or keeps NAT state (TestDSRForwardsBadIPv4Checksum)
+		{name: "bad_ip_csum/echo", in: mutate(echoL2(), badCsum), drop: "bad_ip_csum"},
+		{name: "bad_ip_csum/nat", in: mutate(build(ether(macClient, macPort0), ip4(client4, vipNATv4), tcp(1, 80, "S")), badCsum),
+			drop: "bad_ip_csum"},
 		{name: "bad_ip_options", in: fixIPv4Csum(mutate(build(ether(macClient, macPort0), func() *layers.IPv4 {
 			ip := ip4(client4, vipL2v4)
 			ip.Options = []layers.IPv4Option{{OptionType: 148, OptionLength: 4, OptionData: []byte{0, 0}}}
@@ -97,6 +102,43 @@ func TestDrops(t *testing.T) {
 	t.Run("no_config", func(t *testing.T) {
 		runFixture(t, newEnv(t, nil), fixture{in: build(ether(macClient, macPort0), ip4(client4, vipL2v4), tcp(1, 80, "S")), drop: "no_config"})
 	})
+}
+
+// TestDSRForwardsBadIPv4Checksum: l2dsr and l3dsr pass TCP/UDP on without verifying the
+// IPv4 header checksum; the real server's stack verifies it, and l3dsr's incremental update
+// keeps a bad checksum bad, so the server still drops what was corrupted.
+func TestDSRForwardsBadIPv4Checksum(t *testing.T) {
+	e := newEnv(t, topology())
+	for _, tc := range []struct {
+		name string
+		vip  netip.Addr
+	}{{"l2dsr", vipL2v4}, {"l3dsr", vipL3v4}} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := mutate(build(ether(macClient, macPort0), ip4(client4, tc.vip), tcp(41001, 80, "S")), badCsum)
+			got := e.process(slices.Clone(in), 0)
+			if got.Verdict != VerdictTX {
+				t.Fatalf("verdict %v %q, want tx", got.Verdict, got.Drop)
+			}
+			if ip := got.Out[l3 : l3+20]; ipv4HeaderSum(ip) == 0xffff {
+				t.Errorf("IPv4 header checksum holds after forwarding a corrupted one: % x", ip)
+			}
+			if tc.name == "l2dsr" && !bytes.Equal(got.Out[l3:], in[l3:]) {
+				t.Errorf("l2dsr changed the IP packet:\n in % x\nout % x", in[l3:], got.Out[l3:])
+			}
+		})
+	}
+}
+
+// ipv4HeaderSum is the ones' complement sum of an IPv4 header: 0xffff when its checksum holds.
+func ipv4HeaderSum(ip []byte) uint16 {
+	var s uint32
+	for i := 0; i+1 < len(ip); i += 2 {
+		s += uint32(binary.BigEndian.Uint16(ip[i:]))
+	}
+	for s > 0xffff {
+		s = s&0xffff + s>>16
+	}
+	return uint16(s)
 }
 
 // TestEveryDropReasonHasAFixture keeps the table complete as reasons are added.

@@ -134,8 +134,14 @@ int tenbin_forward(struct tenbin_worker *w, struct tenbin_pkt *p, const struct t
 	case TENBIN_MODE_L3DSR: {
 		uint8_t ttl = h->family == 4 ? f[h->l3_off + 8] : f[h->l3_off + 7];
 
-		if (ttl <= 1)
-			return reply_ok ? tenbin_icmp_time_exceeded(w, p, h) : TENBIN_DROP_TTL_EXCEEDED;
+		if (ttl <= 1) {
+			if (!reply_ok)
+				return TENBIN_DROP_TTL_EXCEEDED;
+			/* the reply quotes the header and goes to its source: it must be intact */
+			if (!tenbin_ipv4_csum_ok(f, h, p->flags & TENBIN_PKT_IP_CSUM_GOOD))
+				return TENBIN_DROP_BAD_IP_CSUM;
+			return tenbin_icmp_time_exceeded(w, p, h);
+		}
 		r = h->family == 4 ? l3dsr_v4(f, h, s, be) : l3dsr_v6(f, h, s, be);
 		if (r != TENBIN_OK)
 			return r;

@@ -73,8 +73,7 @@ static int parse_l4(const uint8_t *f, unsigned off, unsigned end, struct tenbin_
 	}
 }
 
-static int parse_ipv4(const uint8_t *f, unsigned off, unsigned end, struct tenbin_hdrs *h,
-		      int check_csum, int quoted)
+static int parse_ipv4(const uint8_t *f, unsigned off, unsigned end, struct tenbin_hdrs *h, int quoted)
 {
 	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(f + off);
 	unsigned ihl, total;
@@ -92,8 +91,6 @@ static int parse_ipv4(const uint8_t *f, unsigned off, unsigned end, struct tenbi
 		if (total < ihl || total > end - off)
 			return TENBIN_DROP_BAD_IP_LEN;
 		end = off + total; /* link padding is not part of the datagram */
-		if (check_csum && rte_raw_cksum(ip, ihl) != 0xffff)
-			return TENBIN_DROP_BAD_IP_CSUM;
 		if (ihl > sizeof(*ip) && !ipv4_options_ok(f + off + sizeof(*ip), ihl - sizeof(*ip)))
 			return TENBIN_DROP_BAD_IP_OPTIONS;
 	}
@@ -173,7 +170,7 @@ static int parse_ipv6(const uint8_t *f, unsigned off, unsigned end, struct tenbi
 	return bad_ext;
 }
 
-int tenbin_parse(const uint8_t *f, uint16_t len, struct tenbin_hdrs *h, int check_ip_csum)
+int tenbin_parse(const uint8_t *f, uint16_t len, struct tenbin_hdrs *h)
 {
 	unsigned off = sizeof(struct rte_ether_hdr);
 	uint16_t et;
@@ -197,7 +194,7 @@ int tenbin_parse(const uint8_t *f, uint16_t len, struct tenbin_hdrs *h, int chec
 	h->l3_off = (uint16_t)off;
 	switch (et) {
 	case RTE_ETHER_TYPE_IPV4:
-		return parse_ipv4(f, off, len, h, check_ip_csum, 0);
+		return parse_ipv4(f, off, len, h, 0);
 	case RTE_ETHER_TYPE_IPV6:
 		return parse_ipv6(f, off, len, h, 0);
 	case RTE_ETHER_TYPE_ARP: {
@@ -218,7 +215,7 @@ int tenbin_parse_quoted(const uint8_t *ip, uint16_t len, uint8_t family, struct 
 	int r;
 
 	memset(h, 0, sizeof(*h));
-	r = family == 4 ? parse_ipv4(ip, 0, len, h, 0, 1) : parse_ipv6(ip, 0, len, h, 1);
+	r = family == 4 ? parse_ipv4(ip, 0, len, h, 1) : parse_ipv6(ip, 0, len, h, 1);
 	if (r != TENBIN_OK)
 		return TENBIN_DROP_BAD_ICMP;
 	/* Only TCP and UDP flows live in the flow table, and only with their ports. */

@@ -12,6 +12,8 @@
 
 #include <stdint.h>
 
+#include <rte_ip.h>
+
 #include "tenbin_shm.h"
 
 /* "No drop": what tenbin_parse and the per-packet handlers return when all went well. */
@@ -44,14 +46,24 @@ struct tenbin_hdrs {
 	uint8_t  _pad[3];
 };
 
-/* Parses the frame f[0..len). check_ip_csum: verify the IPv4 header checksum in software.
- * Returns TENBIN_OK or the drop reason. */
-int tenbin_parse(const uint8_t *f, uint16_t len, struct tenbin_hdrs *h, int check_ip_csum);
+/* Parses the frame f[0..len). Returns TENBIN_OK or the drop reason. The IPv4 header
+ * checksum is not verified here: only packets the dataplane answers or keeps NAT state for
+ * need it (tenbin_ipv4_csum_ok; README "IPv4 header checksum"). */
+int tenbin_parse(const uint8_t *f, uint16_t len, struct tenbin_hdrs *h);
 
 /* Parses the IP header quoted in an ICMP error (ip[0..len), usually truncated: IPv4 quotes
  * the header and 8 bytes). Only addresses, protocol and ports are needed and checked.
  * Returns TENBIN_OK or TENBIN_DROP_BAD_ICMP. */
 int tenbin_parse_quoted(const uint8_t *ip, uint16_t len, uint8_t family, struct tenbin_hdrs *h);
+
+/* Whether a parsed frame's IPv4 header checksum holds (always true for IPv6, which has
+ * none, and when the NIC already verified it: trusted). */
+static inline int tenbin_ipv4_csum_ok(const uint8_t *f, const struct tenbin_hdrs *h, int trusted)
+{
+	const uint8_t *ip = f + h->l3_off;
+
+	return h->family != 4 || trusted || rte_raw_cksum(ip, (size_t)(ip[0] & 0xf) * 4) == 0xffff;
+}
 
 static inline uint16_t tenbin_get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 

@@ -245,6 +245,8 @@ static int by_mode(struct tenbin_worker *w, struct tenbin_pkt *p, const struct t
 		return dsr(w, p, h, svc, k, sig, e, fw);
 	case TENBIN_MODE_NAT:
 	case TENBIN_MODE_FNAT:
+		if (!tenbin_ipv4_csum_ok(p->buf + p->off, h, p->flags & TENBIN_PKT_IP_CSUM_GOOD))
+			return TENBIN_DROP_BAD_IP_CSUM; /* no state for a header we cannot trust */
 		return tenbin_nat_forward(w, p, h, svc, k, sig); /* its own lookups: nat.c */
 	default:
 		return TENBIN_DROP_NO_BACKEND; /* a zeroed service drops */
@@ -272,8 +274,11 @@ static int l4(struct tenbin_worker *w, struct tenbin_pkt *p, const struct tenbin
 		return by_mode(w, p, h, svc, &k, sig, e, fw);
 	}
 	svc = tenbin_vip_find_l4(w->cs, addr, h->family, h->proto, rte_be_to_cpu_16(h->dport_be));
-	if (svc == TENBIN_NO_SERVICE) /* a nat/fnat server's reply, or no_vip */
+	if (svc == TENBIN_NO_SERVICE) { /* a nat/fnat server's reply, or no_vip */
+		if (!tenbin_ipv4_csum_ok(f, h, p->flags & TENBIN_PKT_IP_CSUM_GOOD))
+			return TENBIN_DROP_BAD_IP_CSUM;
 		return tenbin_nat_reply(w, p, h, &k, sig);
+	}
 	if (w->cs->services[svc].mode > TENBIN_MODE_L3DSR)
 		return by_mode(w, p, h, svc, &k, sig, NULL, NULL);
 	e = tenbin_flow_find(w, &k, sig, &fw);
@@ -337,7 +342,7 @@ static int dispatch(struct tenbin_worker *w, struct tenbin_pkt *p)
 
 	if (w->cs == NULL)
 		return TENBIN_DROP_NO_CONFIG;
-	r = tenbin_parse(f, p->len, &h, !(p->flags & TENBIN_PKT_IP_CSUM_GOOD));
+	r = tenbin_parse(f, p->len, &h);
 	if (r != TENBIN_OK)
 		return r;
 	if (h.family == 0)
@@ -352,7 +357,14 @@ static int dispatch(struct tenbin_worker *w, struct tenbin_pkt *p)
 	switch (h.proto) {
 	case IPPROTO_TCP:
 	case IPPROTO_UDP:
-		return l4(w, p, &h, f, addr);
+		return l4(w, p, &h, f, addr); /* checks the IPv4 checksum where it must */
+	default:
+		/* ICMP is answered or steered by what it says; the rest is counted against a VIP */
+		if (!tenbin_ipv4_csum_ok(f, &h, p->flags & TENBIN_PKT_IP_CSUM_GOOD))
+			return TENBIN_DROP_BAD_IP_CSUM;
+		break;
+	}
+	switch (h.proto) {
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6:
 		if (h.proto != (h.family == 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6))
