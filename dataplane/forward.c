@@ -33,31 +33,6 @@ int tenbin_neigh_mac(const struct tenbin_worker *w, uint16_t n, uint8_t mac[6])
 	return 1;
 }
 
-int tenbin_l2_emit(const struct tenbin_worker *w, struct tenbin_pkt *p, const struct tenbin_hdrs *h,
-		   const uint8_t dst[6], uint8_t port, uint16_t vlan)
-{
-	unsigned want = sizeof(struct rte_ether_hdr) + (vlan ? sizeof(struct rte_vlan_hdr) : 0);
-	unsigned l3 = (unsigned)p->off + h->l3_off; /* the L3 header stays where it is */
-	uint8_t *e;
-
-	if (l3 < want)
-		return TENBIN_DROP_MTU; /* no headroom for the tag: the adapter left too little */
-	p->off = (uint16_t)(l3 - want);
-	p->len = (uint16_t)(p->len - h->l3_off + want);
-	e = p->buf + p->off;
-	memcpy(e, dst, 6);
-	memcpy(e + 6, w->port_infos[port].mac, 6);
-	if (vlan) {
-		/* keep the priority the packet arrived with; the VLAN is the backend's */
-		tenbin_put16(e + 12, RTE_ETHER_TYPE_VLAN);
-		tenbin_put16(e + 14, (uint16_t)((h->vlan_tci & 0xe000) | (vlan & 0x0fff)));
-		tenbin_put16(e + 16, h->ethertype);
-	} else {
-		tenbin_put16(e + 12, h->ethertype);
-	}
-	return TENBIN_OK;
-}
-
 /* l3dsr, IPv4: destination → backend, DSCP → the service's (ECN kept), TTL - 1, with the
  * header checksum and the TCP/UDP pseudo-header checksum updated incrementally. */
 static int l3dsr_v4(uint8_t *f, const struct tenbin_hdrs *h, const struct tenbin_service *s,
@@ -111,52 +86,18 @@ static int l3dsr_v6(uint8_t *f, const struct tenbin_hdrs *h, const struct tenbin
 	return TENBIN_OK;
 }
 
-int tenbin_forward(struct tenbin_worker *w, struct tenbin_pkt *p, const struct tenbin_hdrs *h,
-		   const struct tenbin_service *s, const struct tenbin_backend *be, int reply_ok)
+int tenbin_l3dsr_rewrite(uint8_t *f, const struct tenbin_hdrs *h, const struct tenbin_service *s,
+			 const struct tenbin_backend *be)
 {
-	uint8_t *f = p->buf + p->off;
-	uint8_t mac[6];
-	uint16_t vlan;
-	uint8_t port = be->egress_port;
-	int r;
+	return h->family == 4 ? l3dsr_v4(f, h, s, be) : l3dsr_v6(f, h, s, be);
+}
 
-	if (port >= TENBIN_MAX_PORTS || be->family != h->family)
-		return TENBIN_DROP_NO_BACKEND;
-	if (be->flags & TENBIN_BE_STATIC_MAC)
-		memcpy(mac, be->mac, 6);
-	else if (!tenbin_neigh_mac(w, be->neigh, mac))
-		return TENBIN_DROP_NO_NEIGH; /* slot 0's resolution rounds ask for it */
-	vlan = be->vlan ? be->vlan : w->cs->ports[port].vlan;
-
-	switch (s->mode) {
-	case TENBIN_MODE_L2DSR:
-		break;
-	case TENBIN_MODE_L3DSR: {
-		uint8_t ttl = h->family == 4 ? f[h->l3_off + 8] : f[h->l3_off + 7];
-
-		if (ttl <= 1) {
-			if (!reply_ok)
-				return TENBIN_DROP_TTL_EXCEEDED;
-			/* the reply quotes the header and goes to its source: it must be intact */
-			if (!tenbin_ipv4_csum_ok(f, h, p->flags & TENBIN_PKT_IP_CSUM_GOOD))
-				return TENBIN_DROP_BAD_IP_CSUM;
-			return tenbin_icmp_time_exceeded(w, p, h);
-		}
-		r = h->family == 4 ? l3dsr_v4(f, h, s, be) : l3dsr_v6(f, h, s, be);
-		if (r != TENBIN_OK)
-			return r;
-		break;
-	}
-	case TENBIN_MODE_NAT:
-	case TENBIN_MODE_FNAT:
-		break; /* nat.c rewrote the packet already */
-	default:
-		return TENBIN_DROP_NO_BACKEND;
-	}
-	r = tenbin_l2_emit(w, p, h, mac, port, vlan);
-	if (r != TENBIN_OK)
-		return r;
-	p->out_port = port;
-	p->verdict = TENBIN_V_TX;
-	return TENBIN_OK;
+int tenbin_ttl_expired(struct tenbin_worker *w, struct tenbin_pkt *p, const struct tenbin_hdrs *h, int reply_ok)
+{
+	if (!reply_ok)
+		return TENBIN_DROP_TTL_EXCEEDED;
+	/* the reply quotes the header and goes to its source: it must be intact */
+	if (!tenbin_ipv4_csum_ok(p->buf + p->off, h, p->flags & TENBIN_PKT_IP_CSUM_GOOD))
+		return TENBIN_DROP_BAD_IP_CSUM;
+	return tenbin_icmp_time_exceeded(w, p, h);
 }
