@@ -40,9 +40,6 @@ struct tenbin_pkt {
 	uint8_t  verdict;     /* enum tenbin_verdict */
 	uint8_t  drop_reason; /* enum tenbin_drop when verdict is DROP */
 	uint8_t  _pad;
-	/* in: 0, or tenbin_flow_sig_peek() of this frame, which a burst computes ahead to
-	 * prefetch the flow bucket; the flow lookup then uses it instead of hashing again */
-	uint32_t flow_sig;
 };
 
 /* Smallest headroom the adapters must leave in front of a frame: room to push one VLAN tag

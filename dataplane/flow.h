@@ -94,60 +94,6 @@ static inline uint32_t tenbin_flow_sig(const struct tenbin_flow_key *k)
 	return tenbin_flow_sig_words(a[0], a[1], a[2], a[3], tail, (uint16_t)(k->proto | k->family << 8));
 }
 
-/* Stage 1 of a burst (lcore.c): the signature tenbin_process's flow lookup will compute,
- * read straight from the frame f[0..len) without a full parse, so the bucket can be
- * prefetched a burst ahead and the signature handed over in tenbin_pkt.flow_sig. Only the
- * common case is peeked: up to two VLAN tags, then IPv4 (any IHL, not a fragment) or IPv6
- * with TCP/UDP right after the fixed header. Anything else returns 0 ("not peeked") and
- * tenbin_process computes the signature itself. For those packets the bytes read are the
- * ones the key is built from after tenbin_parse (addresses at the IP header's fixed
- * offsets, ports at l3 + IHL or l3 + 40, both ports kept because nothing is fragmented);
- * a frame tenbin_parse rejects never reaches the flow table, so its peek is unused. */
-static inline uint32_t tenbin_flow_sig_peek(const uint8_t *f, uint16_t len)
-{
-	unsigned off = 14;
-	uint16_t et;
-	uint32_t ports, a4;
-	uint64_t s[2], d[2];
-	const uint8_t *ip;
-
-	if (len < 14 + 20 + 4) /* the shortest frame peeked; also covers two tags' bytes */
-		return 0;
-	et = (uint16_t)(f[12] << 8 | f[13]);
-	if (et == 0x8100 || et == 0x88a8) {
-		et = (uint16_t)(f[16] << 8 | f[17]);
-		off = 18;
-		if (et == 0x8100) {
-			et = (uint16_t)(f[20] << 8 | f[21]);
-			off = 22;
-		}
-	}
-	ip = f + off;
-	if (et == 0x0800) {
-		unsigned ihl = (unsigned)(ip[0] & 0xf) * 4;
-
-		/* version 4, IHL >= 5, MF clear and offset 0, TCP or UDP, ports inside */
-		if (off + 20 > len || (ip[0] >> 4) != 4 || ihl < 20 || ((ip[6] & 0x3f) | ip[7]) != 0 ||
-		    (ip[9] != 6 && ip[9] != 17) || off + ihl + 4 > len)
-			return 0;
-		memcpy(&a4, ip + 12, 4);
-		s[0] = a4;
-		memcpy(&a4, ip + 16, 4);
-		d[0] = a4;
-		memcpy(&ports, ip + ihl, 4);
-		return tenbin_flow_sig_words(s[0], 0, d[0], 0, ports, (uint16_t)(ip[9] | 4 << 8));
-	}
-	if (et == 0x86dd) {
-		if ((ip[0] >> 4) != 6 || (ip[6] != 6 && ip[6] != 17) || off + 40 + 4 > len)
-			return 0;
-		memcpy(s, ip + 8, 16);
-		memcpy(d, ip + 24, 16);
-		memcpy(&ports, ip + 40, 4);
-		return tenbin_flow_sig_words(s[0], s[1], d[0], d[1], ports, (uint16_t)(ip[6] | 6 << 8));
-	}
-	return 0;
-}
-
 /* A connection that has ended on at least one side. */
 static inline int tenbin_flow_closing(uint8_t st)
 {

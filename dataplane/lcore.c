@@ -19,6 +19,7 @@
 
 #include "flow.h"
 #include "lcore.h"
+#include "process.h"
 
 #define TX_DRAIN_US      100   /* flush partly filled tx buffers this often */
 #define IDLE_SPIN_POLLS  64    /* empty polls before we start pausing */
@@ -29,13 +30,13 @@
 #define SWEEP_IDLE       64    /* ... and per idle poll */
 #define CLOCK_RESYNC_MS  1000  /* re-read CLOCK_MONOTONIC this often; TSC in between */
 
-/* Stage 1: views of the frames, their flow signatures, their flow buckets prefetched. At
- * a million flows every bucket is a DRAM miss; issued for the whole burst before stage 2
- * touches any, the misses overlap instead of stalling one packet at a time (the l3fwd and
- * rte_hash bulk-lookup pattern). The mbufs and their first data line are prefetched first
- * in two passes over the burst, so even the peeks miss in parallel. */
-static void burst_peek(const struct tenbin_worker *w, struct rte_mbuf **m, uint16_t n,
-		       struct tenbin_pkt *p)
+/* Stage 1: views of the frames, parsed, their flow keys and signatures, their flow
+ * buckets prefetched. At a million flows every bucket is a DRAM miss; issued for the whole
+ * burst before stage 2 touches any, the misses overlap instead of stalling one packet at a
+ * time (the l3fwd and rte_hash bulk-lookup pattern). The mbufs and their first data line
+ * are prefetched first in two passes over the burst, so even the parses miss in parallel. */
+static void burst_prepare(const struct tenbin_worker *w, struct rte_mbuf **m, uint16_t n,
+			  struct tenbin_pkt *p, struct tenbin_prepared *pp)
 {
 	uint16_t i;
 
@@ -55,9 +56,9 @@ static void burst_peek(const struct tenbin_worker *w, struct rte_mbuf **m, uint1
 		p[i].in_port = (uint8_t)mb->port;
 		p[i].flags = (mb->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_GOOD ?
 			     TENBIN_PKT_IP_CSUM_GOOD : 0;
-		p[i].flow_sig = tenbin_flow_sig_peek(p[i].buf + p[i].off, p[i].len);
-		if (p[i].flow_sig != 0)
-			tenbin_flow_prefetch(w, p[i].flow_sig);
+		tenbin_prepare(&p[i], &pp[i]);
+		if (pp[i].sig != 0)
+			tenbin_flow_prefetch(w, pp[i].sig);
 	}
 }
 
@@ -65,17 +66,18 @@ void tenbin_mbuf_burst(struct tenbin_worker *w, struct rte_mbuf **m, uint16_t n,
 		       struct tenbin_tx_buffers *tx, struct rte_mbuf **drop, uint16_t *n_drop)
 {
 	struct tenbin_pkt p[TENBIN_BURST];
+	struct tenbin_prepared pp[TENBIN_BURST];
 	uint16_t base, i, nd = *n_drop;
 
 	for (base = 0; base < n; base += TENBIN_BURST) {
 		uint16_t k = n - base < TENBIN_BURST ? n - base : TENBIN_BURST;
 
-		burst_peek(w, m + base, k, p);
+		burst_prepare(w, m + base, k, p, pp);
 		/* Stage 2: the whole path, with the buckets (mostly) in cache by now. */
 		for (i = 0; i < k; i++) {
 			struct rte_mbuf *mb = m[base + i];
 
-			if (tenbin_process(w, &p[i]) == TENBIN_V_TX) {
+			if (tenbin_process_prepared(w, &p[i], &pp[i]) == TENBIN_V_TX) {
 				mb->pkt_len = (uint32_t)(mb->pkt_len - mb->data_len + p[i].len);
 				mb->data_off = p[i].off;
 				mb->data_len = p[i].len;

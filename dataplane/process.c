@@ -28,6 +28,7 @@
 #include "nat.h"
 #include "neigh.h"
 #include "parse.h"
+#include "process.h"
 #include "select.h"
 #include "vip.h"
 
@@ -253,36 +254,32 @@ static int by_mode(struct tenbin_worker *w, struct tenbin_pkt *p, const struct t
 	}
 }
 
-/* TCP/UDP towards a VIP. */
+/* TCP/UDP towards a VIP (the key's destination, zero-padded like every VIP address). */
 static int l4(struct tenbin_worker *w, struct tenbin_pkt *p, const struct tenbin_hdrs *h,
-	      const uint8_t *f, const uint8_t addr[16])
+	      const struct tenbin_flow_key *k, uint32_t sig)
 {
-	struct tenbin_flow_key k;
 	struct tenbin_flow *e, *fw = NULL;
-	uint32_t sig;
 	uint16_t svc;
 
-	key_from_packet(&k, f, h);
-	sig = p->flow_sig ? p->flow_sig : tenbin_flow_sig(&k); /* peeked by the burst, or not */
 	if (h->frag == TENBIN_FRAG_LATER) {
-		e = tenbin_flow_find(w, &k, sig, &fw);
+		e = tenbin_flow_find(w, k, sig, &fw);
 		if (e != NULL && e->service < TENBIN_MAX_SERVICES)
-			return by_mode(w, p, h, e->service, &k, sig, e, fw);
-		svc = tenbin_vip_find(w->cs, addr, h->family, h->proto, 0);
+			return by_mode(w, p, h, e->service, k, sig, e, fw);
+		svc = tenbin_vip_find(w->cs, k->dst, h->family, h->proto, 0);
 		if (svc == TENBIN_NO_SERVICE)
 			return TENBIN_DROP_FRAGMENT;
-		return by_mode(w, p, h, svc, &k, sig, e, fw);
+		return by_mode(w, p, h, svc, k, sig, e, fw);
 	}
-	svc = tenbin_vip_find_l4(w->cs, addr, h->family, h->proto, rte_be_to_cpu_16(h->dport_be));
+	svc = tenbin_vip_find_l4(w->cs, k->dst, h->family, h->proto, rte_be_to_cpu_16(h->dport_be));
 	if (svc == TENBIN_NO_SERVICE) { /* a nat/fnat server's reply, or no_vip */
-		if (!tenbin_ipv4_csum_ok(f, h, p->flags & TENBIN_PKT_IP_CSUM_GOOD))
+		if (!tenbin_ipv4_csum_ok(p->buf + p->off, h, p->flags & TENBIN_PKT_IP_CSUM_GOOD))
 			return TENBIN_DROP_BAD_IP_CSUM;
-		return tenbin_nat_reply(w, p, h, &k, sig);
+		return tenbin_nat_reply(w, p, h, k, sig);
 	}
 	if (w->cs->services[svc].mode > TENBIN_MODE_L3DSR)
-		return by_mode(w, p, h, svc, &k, sig, NULL, NULL);
-	e = tenbin_flow_find(w, &k, sig, &fw);
-	return by_mode(w, p, h, svc, &k, sig, e, fw);
+		return by_mode(w, p, h, svc, k, sig, NULL, NULL);
+	e = tenbin_flow_find(w, k, sig, &fw);
+	return by_mode(w, p, h, svc, k, sig, e, fw);
 }
 
 /* ICMP/ICMPv6 towards a VIP: echo, or an error about a flow we forwarded. */
@@ -333,52 +330,59 @@ static int icmp(struct tenbin_worker *w, struct tenbin_pkt *p, const struct tenb
 	return r;
 }
 
-static int dispatch(struct tenbin_worker *w, struct tenbin_pkt *p)
+static int dispatch(struct tenbin_worker *w, struct tenbin_pkt *p, const struct tenbin_prepared *pp)
 {
+	const struct tenbin_hdrs *h = &pp->h;
 	const uint8_t *f = p->buf + p->off;
-	struct tenbin_hdrs h;
 	uint8_t addr[16];
-	int r;
 
 	if (w->cs == NULL)
 		return TENBIN_DROP_NO_CONFIG;
-	r = tenbin_parse(f, p->len, &h);
-	if (r != TENBIN_OK)
-		return r;
-	if (h.family == 0)
-		return tenbin_arp(w, p, &h);
-	if (tenbin_is_ndp(&h))
-		return tenbin_ndp(w, p, &h);
+	if (pp->parsed != TENBIN_OK)
+		return pp->parsed;
+	if (h->family == 0)
+		return tenbin_arp(w, p, h);
+	if (pp->sig != 0)
+		return l4(w, p, h, &pp->k, pp->sig); /* checks the IPv4 checksum where it must */
+	if (tenbin_is_ndp(h))
+		return tenbin_ndp(w, p, h);
+	/* ICMP is answered or steered by what it says; the rest is counted against a VIP */
+	if (!tenbin_ipv4_csum_ok(f, h, p->flags & TENBIN_PKT_IP_CSUM_GOOD))
+		return TENBIN_DROP_BAD_IP_CSUM;
 	memset(addr, 0, sizeof(addr));
-	if (h.family == 4)
-		memcpy(addr, f + h.l3_off + 16, 4);
+	if (h->family == 4)
+		memcpy(addr, f + h->l3_off + 16, 4);
 	else
-		memcpy(addr, f + h.l3_off + 24, 16);
-	switch (h.proto) {
-	case IPPROTO_TCP:
-	case IPPROTO_UDP:
-		return l4(w, p, &h, f, addr); /* checks the IPv4 checksum where it must */
-	default:
-		/* ICMP is answered or steered by what it says; the rest is counted against a VIP */
-		if (!tenbin_ipv4_csum_ok(f, &h, p->flags & TENBIN_PKT_IP_CSUM_GOOD))
-			return TENBIN_DROP_BAD_IP_CSUM;
-		break;
-	}
-	switch (h.proto) {
-	case IPPROTO_ICMP:
-	case IPPROTO_ICMPV6:
-		if (h.proto != (h.family == 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6))
-			break;
-		return icmp(w, p, &h, f, addr);
-	default:
-		break;
-	}
-	if (tenbin_vip_find(w->cs, addr, h.family, 0, 0) == TENBIN_NO_SERVICE)
+		memcpy(addr, f + h->l3_off + 24, 16);
+	if (h->proto == (h->family == 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6))
+		return icmp(w, p, h, f, addr);
+	if (tenbin_vip_find(w->cs, addr, h->family, 0, 0) == TENBIN_NO_SERVICE)
 		return TENBIN_DROP_NO_VIP; /* the kernel tap hook goes here when there is one */
 	return TENBIN_DROP_UNSUPPORTED_PROTO;
 }
 
+void tenbin_prepare(const struct tenbin_pkt *p, struct tenbin_prepared *pp)
+{
+	const uint8_t *f = p->buf + p->off;
+
+	pp->parsed = tenbin_parse(f, p->len, &pp->h);
+	pp->sig = 0;
+	if (pp->parsed == TENBIN_OK && pp->h.family != 0 &&
+	    (pp->h.proto == IPPROTO_TCP || pp->h.proto == IPPROTO_UDP)) {
+		key_from_packet(&pp->k, f, &pp->h);
+		pp->sig = tenbin_flow_sig(&pp->k); /* never 0 */
+	}
+}
+
 int tenbin_process(struct tenbin_worker *w, struct tenbin_pkt *p)
+{
+	struct tenbin_prepared pp;
+
+	tenbin_prepare(p, &pp);
+	return tenbin_process_prepared(w, p, &pp);
+}
+
+int tenbin_process_prepared(struct tenbin_worker *w, struct tenbin_pkt *p, const struct tenbin_prepared *pp)
 {
 	uint64_t *g = w->ctr->global;
 	int r;
@@ -386,7 +390,7 @@ int tenbin_process(struct tenbin_worker *w, struct tenbin_pkt *p)
 	g[TENBIN_CTR_RX_PKTS]++;
 	g[TENBIN_CTR_RX_BYTES] += p->len;
 	p->verdict = TENBIN_V_DROP;
-	r = dispatch(w, p);
+	r = dispatch(w, p, pp);
 	if (r != TENBIN_OK) {
 		p->verdict = TENBIN_V_DROP;
 		p->drop_reason = (uint8_t)r;
