@@ -79,6 +79,15 @@ struct tenbin_worker {
 	uint32_t _pad0;
 	uint32_t cursor[TENBIN_MAX_SERVICES]; /* LUT_CURSOR position per service */
 
+	/* The last TCP/UDP VIP lookup (process.c), valid for config generation vip_memo_gen:
+	 * traffic comes in runs to one VIP, and a hit skips the hash and the probe. */
+	uint64_t vip_memo_gen;
+	uint64_t vip_memo_addr[2];
+	uint16_t vip_memo_port;   /* host order */
+	uint8_t  vip_memo_proto;
+	uint8_t  vip_memo_family; /* 0: nothing memoised */
+	uint16_t vip_memo_svc;
+
 	/* nat.c (nat.h) */
 	struct tenbin_flow_hop *hops; /* this slot's hop per flow entry */
 	uint64_t nat_gen;         /* generation nat_on was worked out for */
