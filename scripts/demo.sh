@@ -104,8 +104,12 @@ echo "client → VIP packets seen at the balancer: $to_vip   (requests, forwarde
 echo "VIP → client packets seen at the balancer: $from_vip   (replies: 0 means they went real server → router → client)"
 echo "nat/fnat replies through the balancer:      $nat_replies   (its nat_replies counter: NAT answers come back through it)"
 echo
-echo "== tenbin stats"
-"$BIN/tenbin" --socket "$SOCK" stats
+echo "== tenbin stats, sampled while a client keeps requesting web-l2dsr and web-nat"
+$LAB exec client "$BIN/labtool" load -url http://198.18.0.100/ -duration 3s -c 4 >/dev/null &
+$LAB exec client "$BIN/labtool" load -url http://198.18.0.102/ -source 198.18.0.3 -duration 3s -c 4 >/dev/null &
+sleep 1
+"$BIN/tenbin" --socket "$SOCK" stats --interval 1s
+wait
 echo
 echo "== where to look next"
 echo "metrics:  scripts/lab.sh exec lb curl -s http://127.0.0.1:9542/metrics   (Prometheus; dashboard configs/grafana/)"

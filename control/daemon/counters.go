@@ -80,6 +80,11 @@ func (a *attachedRegion) stats(res *Result) Stats {
 			}
 			ss.Backends = append(ss.Backends, bs)
 		}
+		// The dataplane counts active flows per backend only; a service's are its backends'.
+		ss.ActiveFlows = 0
+		for _, b := range ss.Backends {
+			ss.ActiveFlows += b.ActiveFlows
+		}
 		st.Services = append(st.Services, ss)
 	}
 	return st
