@@ -101,12 +101,16 @@ natbench() { # natbench COUNT BENCHTIME CONN_COUNT CONNECTIONS
 			"go test -c ./dataplane failed: $(grep -av '^\s*$' "$out" | tail -1 | cut -c1-160)"
 		return
 	fi
+	# One process per repeat, every case once in it: run i of NAT and of L2DSR are seconds
+	# apart, and the report pairs them by repeat.
 	(
-		cd dataplane &&
-			"$test" -test.run '^$' -test.cpu 1 -test.count "$1" -test.benchtime "$2" \
-				-test.bench '^Benchmark(Process|NAT)$/^(l2dsr-hit|f?nat-(forward|reply.*))$' &&
-			"$test" -test.run '^$' -test.cpu 1 -test.count "$3" -test.benchtime "$4" \
-				-test.bench '^BenchmarkNAT$/^fnat-new-connections$'
+		cd dataplane || exit 1
+		for ((rep = 1; rep <= $1; rep++)); do
+			"$test" -test.run '^$' -test.cpu 1 -test.benchtime "$2" \
+				-test.bench '^Benchmark(Process|NAT)$/^(l2dsr-hit|f?nat-(forward|reply.*))$' || exit 1
+		done
+		"$test" -test.run '^$' -test.cpu 1 -test.count "$3" -test.benchtime "$4" \
+			-test.bench '^BenchmarkNAT$/^fnat-new-connections$'
 	) >"$out" 2>&1 ||
 		"$BENCHCTL" record --out "$RAW" --part nat --name nat --not-measured \
 			"dataplane NAT benchmarks failed: $(grep -av '^\s*$' "$out" | tail -1 | cut -c1-160)"

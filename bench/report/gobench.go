@@ -13,11 +13,14 @@ import (
 
 // GoBench is one Go benchmark's runs (-count N): per unit, every run's value.
 type GoBench struct {
-	Name    string               `json:"name"`
-	Runs    int                  `json:"runs"`
-	Values  map[string][]float64 `json:"values"`  // unit → one value per run
-	Medians map[string]float64   `json:"medians"` // unit → median
-	Skipped string               `json:"skipped,omitempty"`
+	Name string `json:"name"`
+	Runs int    `json:"runs"`
+	// Iterations is each run's b.N: for a fixed-count run (-benchtime Nx) it is part of
+	// what was measured.
+	Iterations []int                `json:"iterations,omitempty"`
+	Values     map[string][]float64 `json:"values"`  // unit → one value per run
+	Medians    map[string]float64   `json:"medians"` // unit → median
+	Skipped    string               `json:"skipped,omitempty"`
 }
 
 var (
@@ -60,6 +63,9 @@ func ParseGoBench(r io.Reader) []*GoBench {
 		}
 		b := get(m[1])
 		b.Runs++
+		if n, err := strconv.Atoi(m[3]); err == nil {
+			b.Iterations = append(b.Iterations, n)
+		}
 		f := strings.Fields(m[4])
 		for i := 0; i+1 < len(f); i += 2 {
 			v, err := strconv.ParseFloat(f[i], 64)

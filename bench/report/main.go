@@ -44,7 +44,7 @@ func run(work, results, stamp string, elapsed int, quick bool) error {
 	}
 	r := &Report{Stamp: stamp, Quick: quick, ElapsedS: elapsed, Machine: describeMachine(),
 		Figures: Figures(recs), GoBench: map[string][]*GoBench{}, GoOutput: map[string]string{}, Raw: recs}
-	for _, part := range []string{"maglev", "fastpath"} {
+	for _, part := range []string{"maglev", "fastpath", "nat"} {
 		if b, err := os.ReadFile(filepath.Join(work, "gobench-"+part+".txt")); err == nil {
 			r.GoBench[part] = ParseGoBench(strings.NewReader(string(b)))
 			if len(r.GoBench[part]) == 0 && part == "fastpath" {
@@ -59,6 +59,11 @@ func run(work, results, stamp string, elapsed int, quick bool) error {
 		r.Proxy = string(b)
 	}
 	r.Goals = Goals(r.Figures, r.GoBench["maglev"], r.GoBench["fastpath"])
+	natWhy := ""
+	if f := find(r.Figures, "nat", "nat"); f != nil {
+		natWhy = f.NotMeasured
+	}
+	r.Goals = append(r.Goals, NATGoals(r.GoBench["nat"], natWhy)...)
 	if err := os.MkdirAll(results, 0o755); err != nil {
 		return err
 	}

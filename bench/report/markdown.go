@@ -62,7 +62,7 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
 	kind := "full run (15-second runs, 5 repeats)"
 	if r.Quick {
-		kind = "quick run (BENCH_QUICK=1: 5-second runs, 3 repeats, short Go benchmarks)"
+		kind = "quick run (BENCH_QUICK=1: 3-second runs, 3 repeats of the contenders the goals rest on, short Go benchmarks)"
 	}
 	m := r.Machine
 	p("# tenbin benchmarks, %s\n\n", r.Stamp)
@@ -124,6 +124,7 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 	r.writeGoBench(w, "maglev", "Maglev table build (bench/maglev, tenbin vs kkdai/maglev)")
 	r.plot(w, "maglev")
 	r.writeGoBench(w, "fastpath", "In-process fast path (bench/fastpath)")
+	r.writeNAT(w)
 	if r.Proxy != "" {
 		p("\n## L7 proxy (bench/proxy/run.sh, verbatim)\n\n```\n%s\n```\n", strings.TrimSpace(r.Proxy))
 	} else if f := r.fig("proxy", "proxy"); f != nil {
