@@ -200,26 +200,39 @@ func (r *Report) writeMemory(w io.Writer) {
 		p("A flow entry is %.0f bytes (struct tenbin_flow in the region ABI). ", f.Median)
 	}
 	p("Per table size, tenbin l2dsr replaying a mix of distinct flows, one lcore:\n\n")
-	p("| flow table | flows offered | flows created (flow_new − flow_expired) | Mpps while filling | region size | region in memory | dataplane VmRSS |\n| --- | --- | --- | --- | --- | --- | --- |\n")
+	p("| flow table | flows offered | flows created (flow_new − flow_expired) | Mpps while filling | region size | region in memory | dataplane VmRSS | control plane VmRSS |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n")
 	for _, f := range r.Figures {
 		if f.Part != "memory" || !strings.HasPrefix(f.Name, "dataplane") {
 			continue
 		}
+		table := strings.TrimPrefix(f.Name, "dataplane, ")
 		if !f.Measured() {
-			p("| %s | not measured: %s | | | | | |\n", strings.TrimPrefix(f.Name, "dataplane, "), esc(f.NotMeasured))
+			p("| %s | not measured: %s | | | | | | |\n", table, esc(f.NotMeasured))
 			continue
 		}
 		x := f.Extra
-		p("| %.0f entries | %.0f | %.0f | %.3g | %.0f MiB | %.0f MiB | %.0f MiB (shmem %.0f, anon %.0f) |\n",
+		p("| %.0f entries | %.0f | %.0f | %.3g | %.0f MiB | %.0f MiB | %.0f MiB (shmem %.0f, anon %.0f) | %s |\n",
 			num(x["flow_entries"]), num(x["offered_flows"]), num(x["flows_in_table"]), num(x["fill_mpps"]), num(x["region_mib"]),
-			num(x["region_resident_mib"]), f.Median, num(x["rss_shmem_mib"]), num(x["rss_anon_mib"]))
+			num(x["region_resident_mib"]), f.Median, num(x["rss_shmem_mib"]), num(x["rss_anon_mib"]),
+			esc(controlRSS(r.fig("memory", "control plane, "+table))))
 	}
-	p("\nVmRSS includes the EAL's memory (the mbuf pool holding the replayed capture, `--no-huge`, " +
+	p("\nDataplane VmRSS includes the EAL's memory (the mbuf pool holding the replayed capture, `--no-huge`, " +
 		"counted as shmem); the region's resident size is the flow table's real cost. A 10M-flow mix is " +
-		"not replayed: net_pcap keeps the capture in mbufs (~2.4 KB each), 24 GB for 10M frames.\n")
-	if f := r.fig("memory", "control plane"); f != nil && !f.Measured() {
-		p("\nControl plane RSS: not measured: %s.\n", f.NotMeasured)
+		"not replayed: net_pcap keeps the capture in mbufs (~2.4 KB each), 24 GB for 10M frames. " +
+		"Control plane: `tenbin control` attached to the same region (a 16-backend l2dsr service, its " +
+		"Maglev table published, no health checks), measured a second after it published; anon is its " +
+		"Go heap and stacks, file its binary and the region pages it touched (the region is a file).\n")
+}
+
+// controlRSS is the control daemon's VmRSS cell: total with anon and file beside it.
+func controlRSS(f *Figure) string {
+	switch {
+	case f == nil:
+		return "—"
+	case !f.Measured():
+		return "not measured: " + f.NotMeasured
 	}
+	return fmt.Sprintf("%.0f MiB (anon %.0f, file %.0f)", f.Median, num(f.Extra["rss_anon_mib"]), num(f.Extra["rss_file_mib"]))
 }
 
 func (r *Report) writeGoBench(w io.Writer, part, title string) {
