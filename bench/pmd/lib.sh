@@ -190,17 +190,19 @@ testpmd_measure() {
 	bench_stop "$BENCH_PID" INT
 }
 
-# testpmd_forwarding LOG PID: wait until testpmd has started forwarding (testpmd runs under
-# stdbuf -oL, so the line is in LOG at once), then RUN_SECONDS more. Its first statistics
-# print (1 s in) always shows 0 pps; `benchctl testpmd` drops it with the warm-up second.
+# testpmd_forwarding LOG PID: wait until testpmd's statistics show it forwarding (testpmd
+# runs under stdbuf -oL, so each print is in LOG at once): that first non-zero print is the
+# warm-up second `benchctl testpmd` drops. Then RUN_SECONDS - 1 more prints, the measured
+# samples. (Waiting for "forwards packets on" instead left the first print, always 0 pps,
+# and the warm-up one inside RUN_SECONDS: 3-second runs had no sample left.)
 testpmd_forwarding() {
 	local i
-	for ((i = 0; i < 300; i++)); do
-		grep -saq "forwards packets on" "$1" && break
+	for ((i = 0; i < 200; i++)); do
+		grep -saqE "Tx-pps: +[1-9]" "$1" && break
 		kill -0 "$2" 2>/dev/null || return
 		sleep 0.05
 	done
-	sleep "$RUN_SECONDS.5"
+	sleep "$((RUN_SECONDS - 1)).5"
 }
 
 # testpmd_record LOG PORT DIR PART NAME REP: record the median Mpps of one port's tx or rx

@@ -101,9 +101,9 @@ func NATGoals(bs []*GoBench, why string) []Goal {
 		}
 		var each []string
 		for _, c := range cases {
-			each = append(each, fmt.Sprintf("%s %.2f×", c.Name, c.Ratio))
+			each = append(each, fmt.Sprintf("%s %.3f×", c.Name, c.Ratio))
 		}
-		ratioGoal.Measured = fmt.Sprintf("%.2f× at the slowest, %s (%.2f vs %.2f Mpps, medians of %d runs); %s",
+		ratioGoal.Measured = fmt.Sprintf("%.3f× at the slowest, %s (%.2f vs %.2f Mpps, medians of %d runs); %s",
 			worst.Ratio, worst.Name, 1e3/worst.NsPkt, 1e3/l2dsr.Medians["ns/op"], worst.Runs, strings.Join(each, ", "))
 		ratioGoal.Met = verdict(worst.Ratio >= natMinRatio)
 	}
@@ -156,7 +156,7 @@ func (r *Report) writeNAT(w io.Writer) {
 	for _, c := range cases {
 		ratio, mark := "—", ""
 		if c.Ratio > 0 {
-			ratio = fmt.Sprintf("%.2f×", c.Ratio)
+			ratio = fmt.Sprintf("%.3f×", c.Ratio)
 			mark = "≥ 0.7×: missed"
 			if c.Ratio >= natMinRatio {
 				mark = "≥ 0.7×: met"

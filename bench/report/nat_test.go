@@ -24,7 +24,7 @@ func TestNATGoalsJudgeTheSlowestCasePairedByRepeat(t *testing.T) {
 		t.Fatalf("%d goals, want 2", len(g))
 	}
 	// fnat-reply is 100/150 = 0.67× in every repeat: below 0.7×, and named.
-	if g[0].Met == nil || *g[0].Met || !strings.Contains(g[0].Measured, "0.67× at the slowest, fnat-reply") {
+	if g[0].Met == nil || *g[0].Met || !strings.Contains(g[0].Measured, "0.667× at the slowest, fnat-reply") {
 		t.Fatalf("ratio goal: %+v", g[0])
 	}
 	if g[1].Met == nil || !*g[1].Met || !strings.Contains(g[1].Measured, "500k conn/s") ||
