@@ -226,11 +226,8 @@ func (r *Report) writeMemory(w io.Writer) {
 
 // controlRSS is the control daemon's VmRSS cell: total with anon and file beside it.
 func controlRSS(f *Figure) string {
-	switch {
-	case f == nil:
-		return "—"
-	case !f.Measured():
-		return "not measured: " + f.NotMeasured
+	if !f.Measured() {
+		return cell(f) // "—" or why
 	}
 	return fmt.Sprintf("%.0f MiB (anon %.0f, file %.0f)", f.Median, num(f.Extra["rss_anon_mib"]), num(f.Extra["rss_file_mib"]))
 }
