@@ -120,7 +120,7 @@ natbench() { # natbench COUNT BENCHTIME CONN_COUNT CONNECTIONS
 if ((quick)); then
 	step maglev gobench maglev bench/maglev 3 1x -cpu 1 -bench 'BenchmarkBuild/N=/M=65537$/'
 	FASTPATH_ARGS=${FASTPATH_ARGS:--trials 3 -packets 2000000 -flows 1k} step fastpath fastpath 1 200ms
-	step nat natbench 3 100ms 1 1000000x
+	step nat natbench 5 200ms 1 1000000x
 else
 	step maglev gobench maglev bench/maglev 5 200ms -cpu 1
 	FASTPATH_ARGS=${FASTPATH_ARGS:--trials 5 -packets 8000000 -flows 1k,1M} step fastpath fastpath 5 1s
