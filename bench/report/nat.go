@@ -169,7 +169,7 @@ func (r *Report) writeNAT(w io.Writer) {
 		p("\nNew fnat connections (SYNs from new client tuples, each allocating a local port and a "+
 			"flow entry): **%.0f conn/s** on one lcore, %.2f× DPVS's published ~200k conn/s per worker; "+
 			"%s, median of %d runs. The rate depends on the run's length: every new page the connections "+
-			"touch in the cold 64 MiB table is a page fault (on this 4 KiB-page /dev/shm region), so short "+
+			"touch in the cold 64 MiB table is a page fault (4 KiB pages: no hugepages here), so short "+
 			"runs report less (1k connections: ~8k conn/s) and longer ones more (2M: ~0.7M conn/s).\n",
 			cps, cps/dpvsConnPerSec, connRunDesc(b), b.Runs)
 	}
