@@ -2,8 +2,6 @@ package main
 
 import (
 	"bytes"
-	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -12,11 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/gopacket"
-	"github.com/google/gopacket/layers"
-	"github.com/google/gopacket/pcapgo"
-
 	"tenbin/control/shm"
+	"tenbin/test/flowpcap"
 )
 
 // binary builds tenbin-dataplane once for the package's tests.
@@ -64,27 +59,6 @@ func TestBadInputIsOneLineAndExit2(t *testing.T) {
 	}
 }
 
-// writeFlows writes a small capture of TCP SYNs toward a VIP.
-func writeFlows(t *testing.T, path string, n int) {
-	t.Helper()
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	w := pcapgo.NewWriter(f)
-	w.WriteFileHeader(65535, layers.LinkTypeEthernet)
-	for i := 0; i < n; i++ {
-		eth := &layers.Ethernet{SrcMAC: net.HardwareAddr{2, 0, 0, 0, 0, 1}, DstMAC: net.HardwareAddr{2, 0, 0, 0, 0, 2}, EthernetType: layers.EthernetTypeIPv4}
-		ip := &layers.IPv4{Version: 4, TTL: 64, Protocol: layers.IPProtocolTCP, SrcIP: net.IPv4(198, 18, 5, byte(i)), DstIP: net.IPv4(198, 18, 0, 100)}
-		tcp := &layers.TCP{SrcPort: layers.TCPPort(10000 + i), DstPort: 80, SYN: true, Seq: 1}
-		tcp.SetNetworkLayerForChecksum(ip)
-		buf := gopacket.NewSerializeBuffer()
-		gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}, eth, ip, tcp)
-		w.WritePacket(gopacket.CaptureInfo{Timestamp: time.Unix(0, 0), CaptureLength: len(buf.Bytes()), Length: len(buf.Bytes())}, buf.Bytes())
-	}
-}
-
 func sumCounter(r *shm.Region, c int) (n uint64) {
 	for i := 0; i < int(r.Header().NLcores); i++ {
 		n += r.Counters(i).Global[c]
@@ -96,7 +70,9 @@ func TestForwardsCountsAndStopsCleanly(t *testing.T) {
 	bin := binary(t)
 	dir := t.TempDir()
 	pcap, region := filepath.Join(dir, "flows.pcap"), filepath.Join(dir, "region")
-	writeFlows(t, pcap, 64)
+	if err := flowpcap.Write(pcap, 64, true); err != nil {
+		t.Fatal(err)
+	}
 	for _, mode := range []string{"passthrough", "balancer"} {
 		t.Run(mode, func(t *testing.T) {
 			args := []string{"--port", "net_pcap0,rx_pcap=" + pcap + ",infinite_rx=1", "--port", "net_null0",

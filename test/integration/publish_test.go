@@ -7,46 +7,20 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/google/gopacket"
-	"github.com/google/gopacket/layers"
-	"github.com/google/gopacket/pcapgo"
-
 	"tenbin/control/config"
 	"tenbin/control/daemon"
 	"tenbin/control/health"
 	"tenbin/control/shm"
+	"tenbin/test/flowpcap"
 )
 
 const flows = 1024
-
-// writeFlows writes one TCP ACK segment for each of `flows` client connections to the VIP:
-// replayed forever by net_pcap, they are a steady load of established flows.
-func writeFlows(t *testing.T, path string) {
-	t.Helper()
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	w := pcapgo.NewWriter(f)
-	w.WriteFileHeader(65535, layers.LinkTypeEthernet)
-	for i := 0; i < flows; i++ {
-		eth := &layers.Ethernet{SrcMAC: net.HardwareAddr{2, 0, 0, 0, 0, 1}, DstMAC: net.HardwareAddr{2, 0, 0, 0, 0, 2}, EthernetType: layers.EthernetTypeIPv4}
-		ip := &layers.IPv4{Version: 4, TTL: 64, Protocol: layers.IPProtocolTCP, SrcIP: net.IPv4(198, 19, byte(i>>8), byte(i)), DstIP: net.IPv4(198, 18, 0, 100)}
-		tcp := &layers.TCP{SrcPort: layers.TCPPort(20000 + i), DstPort: 80, ACK: true, Seq: 1, Ack: 1}
-		tcp.SetNetworkLayerForChecksum(ip)
-		buf := gopacket.NewSerializeBuffer()
-		gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}, eth, ip, tcp)
-		w.WritePacket(gopacket.CaptureInfo{Timestamp: time.Unix(0, 0), CaptureLength: len(buf.Bytes()), Length: len(buf.Bytes())}, buf.Bytes())
-	}
-}
 
 // configWith is a one-service l2dsr config with static MACs (net_null answers no ARP):
 // rs1..rs3 never change, rs4's weight and rs5's presence do.
@@ -136,7 +110,9 @@ func TestPublishUnderLoadLosesNothingAndMovesNoFlow(t *testing.T) {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	pcap, regionPath := filepath.Join(dir, "flows.pcap"), filepath.Join(dir, "region")
-	writeFlows(t, pcap)
+	if err := flowpcap.Write(pcap, flows, false); err != nil {
+		t.Fatal(err)
+	}
 	r, err := shm.OpenOrCreate(regionPath, shm.Params{Lcores: 2, LUTCapacity: 1 << 18, FlowEntries: 1 << 14})
 	if err != nil {
 		t.Fatal(err)
