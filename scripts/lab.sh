@@ -63,8 +63,13 @@ up() {
 	local R="$P-router"
 	ns "$R" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
 		net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
+	# Fixed bridge MACs: a bridge without one takes the lowest MAC among its ports, so adding a
+	# server later (add-server) could change the gateway's MAC under every neighbour's ARP cache
+	# and drop replies for seconds.
 	for br in brA brB; do
 		ns "$R" ip link add "$br" type bridge
+		# Set after creation: only a MAC set on a bridge device pins it (addr_assign_type).
+		ns "$R" ip link set "$br" address "02:00:00:00:0b:0${br#br}"
 		ns "$R" ip link set "$br" type bridge forward_delay 0 stp_state 0
 		ns "$R" sysctl -qw "net.ipv6.conf.$br.accept_dad=0" 2>/dev/null || true
 		ns "$R" ip link set "$br" up

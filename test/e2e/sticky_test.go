@@ -2,8 +2,10 @@ package e2e
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 )
@@ -13,10 +15,16 @@ import (
 // request, while new connections already use the new table.
 func TestLongLivedConnectionsStayWhileBackendsChange(t *testing.T) {
 	l := requireLab(t)
+	gateway := l.routerMAC(t, "brB")
 	if _, err := os.Stat("/run/netns/" + labPrefix + "-rs4"); err != nil {
 		if out, err := l.script("add-server", "4"); err != nil {
 			t.Fatalf("lab.sh add-server 4: %v\n%s", err, out)
 		}
+	}
+	// A bridge left to pick its own MAC takes its lowest port's: a new server could change the
+	// servers' gateway under their ARP caches and lose DSR replies for seconds.
+	if now := l.routerMAC(t, "brB"); now != gateway {
+		t.Fatalf("adding rs4 changed the servers' gateway MAC from %s to %s", gateway, now)
 	}
 	changed := filepath.Join(t.TempDir(), "lab-rs4.yaml")
 	writeChangedConfig(t, l.config, changed)
@@ -63,6 +71,17 @@ func TestLongLivedConnectionsStayWhileBackendsChange(t *testing.T) {
 		checkStayed(t, h, r)
 		t.Logf("held %s on %s: %d requests, %d errors, servers %v", h.url, h.server, r.Requests, r.Errors, r.Servers)
 	}
+}
+
+// routerMAC is the MAC address of an interface in the lab's router namespace.
+func (l *lab) routerMAC(t *testing.T, ifname string) string {
+	t.Helper()
+	out, err := exec.Command("ip", "-n", labPrefix+"-router", "-br", "link", "show", ifname).CombinedOutput()
+	f := strings.Fields(string(out))
+	if err != nil || len(f) < 3 {
+		t.Fatalf("ip link show %s in the router: %v %s", ifname, err, out)
+	}
+	return f[2]
 }
 
 // writeChangedConfig writes a copy of the lab configuration to dst in which every service has
