@@ -171,3 +171,27 @@ func TestInvalidMixesAreRefused(t *testing.T) {
 		}
 	}
 }
+
+func TestSYNCopyIsTheSameMixWrittenWithSYNs(t *testing.T) {
+	for name, mod := range map[string]func(*Config){
+		"64-byte": func(*Config) {},
+		"imix":    func(c *Config) { c.Size, c.Flows = 0, 100 },
+		"ipv6":    func(c *Config) { c.VIP, c.Flows = netip.MustParseAddr("2001:db8::100"), 64 },
+	} {
+		c := DefaultConfig()
+		mod(&c)
+		var got bytes.Buffer
+		frames, flows, err := SYNOf(&got, bytes.NewReader(write(t, c)))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		c.SYN = true
+		want := write(t, c)
+		if !bytes.Equal(got.Bytes(), want) {
+			t.Errorf("%s: the SYN copy differs from flowgen -syn's capture of the same flows", name)
+		}
+		if tuples, _ := readBack(t, want); frames != len(tuples) || flows != c.Flows {
+			t.Errorf("%s: %d frames and %d flows, want %d and %d", name, frames, flows, len(tuples), c.Flows)
+		}
+	}
+}

@@ -1,11 +1,14 @@
 // Command flowgen writes a deterministic pcap of distinct TCP flows toward a VIP, the
-// traffic the benchmarks replay through net_pcap (infinite_rx=1). See bench/README.md.
+// traffic the benchmarks replay through net_pcap (infinite_rx=1), or (-syn-of) a copy of
+// such a capture whose every segment is a SYN, the mix nat and fnat can open connections
+// from. See bench/README.md.
 package main
 
 import (
 	"bufio"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"os"
@@ -13,8 +16,9 @@ import (
 
 func main() {
 	cfg := DefaultConfig()
-	var out, vip, dst, src, size string
+	var out, vip, dst, src, size, synOf string
 	flag.StringVar(&out, "o", "flows.pcap", "output pcap")
+	flag.StringVar(&synOf, "syn-of", "", "copy this capture to -o with every TCP segment a SYN (other mix flags are ignored)")
 	flag.IntVar(&cfg.Flows, "flows", cfg.Flows, "distinct TCP flows (client address and port)")
 	flag.IntVar(&cfg.Packets, "packets", 0, "frames in the capture (0 = every flow and size equally often)")
 	flag.StringVar(&size, "size", "64", "frame size with FCS in bytes (64..1518), or imix (64/594/1518 as 7:4:1)")
@@ -30,12 +34,33 @@ func main() {
 	flag.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed of the client addresses and ports")
 	flag.Parse()
 
+	if synOf != "" {
+		in, err := os.Open(synOf)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "flowgen:", err)
+			os.Exit(1)
+		}
+		defer in.Close()
+		var frames, flows int
+		if err := writeFile(out, func(w io.Writer) (err error) {
+			frames, flows, err = SYNOf(w, bufio.NewReader(in))
+			return err
+		}); err != nil {
+			fmt.Fprintln(os.Stderr, "flowgen:", err)
+			os.Exit(1)
+		}
+		fmt.Printf("flowgen: %s: %d frames, %d flows, every segment a SYN (from %s)\n", out, frames, flows, synOf)
+		return
+	}
 	if err := parseInto(&cfg, vip, dst, src, size, *port); err != nil {
 		fmt.Fprintln(os.Stderr, "flowgen:", err)
 		os.Exit(2)
 	}
-	n, err := writeFile(out, cfg)
-	if err != nil {
+	var n int
+	if err := writeFile(out, func(w io.Writer) (err error) {
+		n, err = Write(w, cfg)
+		return err
+	}); err != nil {
 		fmt.Fprintln(os.Stderr, "flowgen:", err)
 		os.Exit(1)
 	}
@@ -67,14 +92,14 @@ func parseInto(cfg *Config, vip, dst, src, size string, port uint) error {
 
 // writeFile writes to a temporary file and renames it, so a replaying port never sees a
 // half-written capture.
-func writeFile(path string, cfg Config) (int, error) {
+func writeFile(path string, write func(io.Writer) error) error {
 	tmp := path + ".tmp"
 	f, err := os.Create(tmp)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	bw := bufio.NewWriter(f)
-	n, err := Write(bw, cfg)
+	err = write(bw)
 	if err == nil {
 		err = bw.Flush()
 	}
@@ -86,7 +111,6 @@ func writeFile(path string, cfg Config) (int, error) {
 	}
 	if err != nil {
 		os.Remove(tmp)
-		return 0, err
 	}
-	return n, nil
+	return err
 }

@@ -5,6 +5,7 @@
 #   BENCH_OUT     run directory; records go to $BENCH_OUT/raw.jsonl, logs to $BENCH_OUT/logs
 #   BENCH_QUICK   1 for the short run
 #   BENCHCTL      the benchctl binary;  DATAPLANE  the tenbin-dataplane binary
+#   FLOWGEN       the flowgen binary (derives the nat/fnat mix from FLOWS_PCAP)
 #   FLOWS_PCAP    the flow mix to replay (bench/flowgen)
 
 set -uo pipefail
@@ -14,6 +15,7 @@ BENCH_OUT=${BENCH_OUT:-$ROOT/bench/results/tmp}
 BENCH_QUICK=${BENCH_QUICK:-}
 BENCHCTL=${BENCHCTL:-$BENCH_OUT/bin/benchctl}
 DATAPLANE=${DATAPLANE:-$ROOT/bin/tenbin-dataplane}
+FLOWGEN=${FLOWGEN:-$BENCH_OUT/bin/flowgen}
 FLOWS_PCAP=${FLOWS_PCAP:-$BENCH_OUT/flows-64.pcap}
 RAW=$BENCH_OUT/raw.jsonl
 LOGS=$BENCH_OUT/logs
@@ -137,16 +139,18 @@ pcap_dev() { # pcap_dev PCAP [QUEUES]
 NULL_DEV="net_null0,no-rx=1"
 
 # tenbin_start NAME MODE LCORES PORT... starts the dataplane on the ports (devargs) in
-# MODE (passthrough, l2dsr or l3dsr; the VIP modes get flowgen's VIP published) with extra
-# dataplane flags from TENBIN_ARGS. Sets BENCH_PID and TENBIN_SHM; on failure returns 1
-# with the reason in TENBIN_PROBLEM and nothing left running.
+# MODE (passthrough, l2dsr, l3dsr, nat or fnat; the VIP modes get flowgen's VIP published)
+# with extra dataplane flags from TENBIN_ARGS and extra `benchctl publish` flags from
+# PUBLISH_ARGS. Sets BENCH_PID and TENBIN_SHM; on failure returns 1 with the reason in
+# TENBIN_PROBLEM and nothing left running.
 tenbin_start() {
 	local name=$1 mode=$2 lcores=$3
 	shift 3
 	local args=(--lcores "$lcores" --shm "$BENCH_TMP/region-$name" --lcore-slots 2 --mem 512 --mbufs 16383)
-	local p
+	local p publish=()
 	for p in "$@"; do args+=(--port "$p"); done
 	[[ $mode == passthrough ]] && args+=(--passthrough)
+	read -ra publish <<<"${PUBLISH_ARGS:-}"
 	TENBIN_SHM=$BENCH_TMP/region-$name
 	TENBIN_LOG=$LOGS/$name.log
 	TENBIN_PROBLEM=
@@ -157,7 +161,7 @@ tenbin_start() {
 		TENBIN_PROBLEM="tenbin-dataplane did not start: $(last_line "$TENBIN_LOG")"
 		grep -q "exited" "$BENCH_TMP/wait.err" || TENBIN_PROBLEM="$(last_line "$BENCH_TMP/wait.err")"
 	elif [[ $mode != passthrough ]] &&
-		! "$BENCHCTL" publish --shm "$TENBIN_SHM" --pid "$BENCH_PID" --mode "$mode" --wait 20s >>"$TENBIN_LOG" 2>&1; then
+		! "$BENCHCTL" publish --shm "$TENBIN_SHM" --pid "$BENCH_PID" --mode "$mode" --wait 20s "${publish[@]}" >>"$TENBIN_LOG" 2>&1; then
 		TENBIN_PROBLEM="publish failed: $(last_line "$TENBIN_LOG")"
 	fi
 	if [[ -n $TENBIN_PROBLEM ]]; then
@@ -173,7 +177,8 @@ tenbin_stop() {
 }
 
 # tenbin_rate PART NAME REP: record the running dataplane's tx Mpps over RUN_SECONDS (the
-# first second warm-up).
+# first second warm-up). A run that drops more than 1% of what it receives (benchctl rate's
+# --max-drops) is recorded as not measured, with the drops by reason, instead of a rate.
 tenbin_rate() {
 	"$BENCHCTL" rate --shm "$TENBIN_SHM" --pid "$BENCH_PID" --seconds $((RUN_SECONDS - 1)) --skip 1 --wait 15s \
 		--out "$RAW" --part "$1" --name "$2" --rep "$3"

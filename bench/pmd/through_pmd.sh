@@ -12,6 +12,18 @@
 # 2-core machine the second lcore takes the core testpmd and the OS leave for statistics,
 # the Go runtime and everyone else, so 2 lcores show how far the loop scales when nothing
 # else runs, not what a 2-core appliance would forward.
+#
+# NAT (issue 4) runs in the same loop, on the same vdevs, beside testpmd macswap and tenbin
+# l2dsr: tenbin nat and fnat forward (client → VIP rewritten toward the backend; fnat also
+# from a local address and source port of its pool). They replay the mix with every segment
+# a SYN (flowgen -syn-of: the same frames and flows but for the flags), because nat opens a
+# connection only on a SYN and drops an ACK it holds no state for (nat_no_state), and no
+# server answers here. The capture's first round opens each flow's connection (fnat takes a
+# source port for it: benchctl publish --flows refuses a pool that cannot hold every flow
+# on one lcore, which would measure pool exhaustion); every later SYN finds its live
+# connection and takes the path an ACK would (flow hit, rewrite, forward). Records: part
+# "pmd", "tenbin nat" and "tenbin fnat". Any run that drops more than 1% of what it
+# receives is recorded as not measured, with the drops by reason, instead of a rate.
 source "$(dirname "$0")/lib.sh"
 
 PCAP=$(pcap_dev "$FLOWS_PCAP")
@@ -19,13 +31,32 @@ PCAP2=$(pcap_dev "$FLOWS_PCAP" 2)
 quick=0
 [[ -n $BENCH_QUICK && $BENCH_QUICK != 0 ]] && quick=1
 # The goals rest on testpmd io, macswap and tenbin l2dsr: they run every repeat. The quick
-# run gives 2 lcores one run and leaves tenbin passthrough and l3dsr (no goal rests on them)
-# to the full run, to stay < 3 minutes.
+# run gives 2 lcores, nat and fnat one run each and leaves tenbin passthrough and l3dsr (no
+# goal rests on them) to the full run, to stay < 3 minutes. TENBIN_MODES (a list) picks
+# the tenbin contenders, e.g. TENBIN_MODES="l2dsr nat fnat".
 EXTRA_REPEATS=${EXTRA_REPEATS:-$( ((quick)) && echo 1 || echo "$REPEATS")}
-TENBIN_MODES=(passthrough l2dsr l3dsr)
-((quick)) && TENBIN_MODES=(l2dsr)
+read -ra TENBIN_MODES <<<"${TENBIN_MODES:-$( ((quick)) && echo l2dsr nat fnat || echo passthrough l2dsr l3dsr nat fnat)}"
 usable=1
 dataplane_usable || usable=0
+
+# The nat/fnat mix and how many flows it offers (the fnat pool must hold them).
+NAT_MIX=${FLOWS_PCAP%.pcap}-syn.pcap
+NAT_PCAP=
+NAT_FLOWS=
+NAT_PROBLEM=
+if ((usable)) && [[ " ${TENBIN_MODES[*]} " == *" nat "* || " ${TENBIN_MODES[*]} " == *" fnat "* ]]; then
+	if out=$("$FLOWGEN" -syn-of "$FLOWS_PCAP" -o "$NAT_MIX" 2>&1); then
+		log "$out"
+		NAT_FLOWS=$(sed -nE 's/.*: [0-9]+ frames, ([0-9]+) flows.*/\1/p' <<<"$out")
+		NAT_PCAP=$(pcap_dev "$NAT_MIX")
+		if [[ -z $NAT_FLOWS ]]; then
+			NAT_PCAP=
+			NAT_PROBLEM="flowgen -syn-of did not say how many flows $NAT_MIX holds: $out"
+		fi
+	else
+		NAT_PROBLEM="flowgen -syn-of $FLOWS_PCAP failed: $(tail -1 <<<"$out")"
+	fi
+fi
 if ((quick)); then
 	for mode in passthrough l3dsr; do
 		not_measured pmd "tenbin $mode" "full run only (the quick run measures the contenders the goals rest on)"
@@ -48,8 +79,17 @@ for ((rep = 1; rep <= REPEATS; rep++)); do
 			((rep == 1)) && not_measured pmd "tenbin $mode" "$DATAPLANE_PROBLEM"
 			continue
 		fi
+		rx=$PCAP publish=
+		if [[ $mode == nat || $mode == fnat ]]; then
+			if [[ -z $NAT_PCAP ]]; then
+				((rep == 1)) && not_measured pmd "tenbin $mode" "$NAT_PROBLEM"
+				continue
+			fi
+			rx=$NAT_PCAP
+			[[ $mode == fnat ]] && publish="--flows $NAT_FLOWS"
+		fi
 		log "pmd: tenbin $mode, run $rep/$REPEATS"
-		if ! tenbin_start "pmd-tenbin-$mode-$rep" "$mode" 1 "$PCAP" "$NULL_DEV"; then
+		if ! PUBLISH_ARGS=$publish tenbin_start "pmd-tenbin-$mode-$rep" "$mode" 1 "$rx" "$NULL_DEV"; then
 			not_measured pmd "tenbin $mode" "$TENBIN_PROBLEM"
 			continue
 		fi

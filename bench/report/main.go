@@ -64,6 +64,7 @@ func run(work, results, stamp string, elapsed int, quick bool) error {
 		natWhy = f.NotMeasured
 	}
 	r.Goals = append(r.Goals, NATGoals(r.GoBench["nat"], natWhy)...)
+	r.Goals = append(r.Goals, NATPMDGoal(r.Figures))
 	if err := os.MkdirAll(results, 0o755); err != nil {
 		return err
 	}

@@ -80,13 +80,15 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 	p("\n## Through PMDs\n\nnet_pcap replaying 1024 TCP flows of 64-byte frames (flowgen, `infinite_rx=1`) → " +
 		"net_null (`no-rx=1`), one forwarding core each (testpmd `-l 0,1` forwards on lcore 1; tenbin " +
 		"`--lcores 1`). Mpps leaving the null port: testpmd's per-second Tx-pps, tenbin's region " +
-		"tx_pkts per second; the first second of each run is warm-up. Median of the runs (min–max).\n\n")
+		"tx_pkts per second; the first second of each run is warm-up. Median of the runs (min–max). " +
+		"tenbin nat and fnat replay the same flows as SYNs (below).\n\n")
 	p("| contender | Mpps | ÷ testpmd macswap | ÷ testpmd io |\n| --- | --- | --- | --- |\n")
-	for _, n := range []string{"testpmd io", "testpmd macswap", "tenbin passthrough", "tenbin l2dsr", "tenbin l3dsr"} {
+	for _, n := range append([]string{"testpmd io", "testpmd macswap", "tenbin passthrough", "tenbin l2dsr", "tenbin l3dsr"}, natPMDModes...) {
 		f := r.fig("pmd", n)
 		p("| %s | %s | %s | %s |\n", n, esc(cell(f)), ratioCell(f, ms1), ratioCell(f, io1))
 	}
 	r.plot(w, "pmd")
+	r.writeNATPMD(w)
 
 	p("\n## Scaling 1 → 2 lcores\n\nSame vdevs, tenbin l2dsr; with 2 lcores net_pcap gets a second rx queue " +
 		"replaying the same mix. This machine has 2 cores in all: the second lcore takes the core " +

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -91,8 +93,74 @@ func TestPublishedServiceMatchesTheFlowMix(t *testing.T) {
 	if be := cs.Backends[1]; be.EgressPort != 1 || be.Flags&shm.BackendStaticMAC == 0 {
 		t.Fatalf("backend 1 %+v: want egress 1 and a static MAC", be)
 	}
-	if _, err := (ServiceOpts{Mode: "nat", VIP: "198.18.0.100", Backends: 1}).Desired(0); err == nil {
-		t.Fatal("mode nat accepted")
+	if _, err := (ServiceOpts{Mode: "dnat", VIP: "198.18.0.100", Backends: 1}).Desired(0); err == nil {
+		t.Fatal("mode dnat accepted")
+	}
+}
+
+func TestNATServicesRewriteTowardBackendsAndFNATGetsItsPool(t *testing.T) {
+	r := newRegion(t)
+	w := shm.NewWriter(r)
+	for _, mode := range []string{"nat", "fnat"} {
+		o := ServiceOpts{Mode: mode, VIP: "198.18.0.100", Port: 80, Proto: 6, Backends: 16, Egress: 1, Ports: 2,
+			LocalAddrs: 2, NATPortLo: 2000, NATPortHi: 2999}
+		d, err := o.Desired(0)
+		if err != nil {
+			t.Fatalf("%s: %v", mode, err)
+		}
+		if _, err := w.Publish(context.Background(), d); err != nil {
+			t.Fatalf("%s: %v", mode, err)
+		}
+		cs := r.ConfigSet(r.ActiveIndex())
+		s := cs.Services[0]
+		if be := cs.Backends[1]; be.Flags&shm.BackendStaticMAC == 0 || be.EgressPort != 1 {
+			t.Fatalf("%s: backend 1 %+v: want a static MAC behind port 1, or the rewritten packets wait for a neighbour", mode, be)
+		}
+		switch mode {
+		case "nat":
+			if s.Mode != shm.ModeNAT || s.LocalCount != 0 {
+				t.Fatalf("nat service %+v: want mode nat and no local pool", s)
+			}
+		case "fnat":
+			la := cs.LocalAddrs[s.LocalPool+1]
+			if s.Mode != shm.ModeFNAT || s.LocalCount != 2 || s.NATPortLo != 2000 || s.NATPortHi != 2999 ||
+				la.Family != 4 || la.Addr[0] != 198 || la.Addr[1] != 19 || la.Addr[3] != 2 {
+				t.Fatalf("fnat service %+v, second local address %+v", s, la)
+			}
+		}
+	}
+}
+
+func TestFNATPoolMustHoldEveryFlowOfTheMixOnOneLcore(t *testing.T) {
+	o := ServiceOpts{Mode: "fnat", LocalAddrs: 1, NATPortLo: 2000, NATPortHi: 2999, Flows: 1024}
+	// 1000 ports split over 2 lcore slots: 500 per lcore, fewer than the mix's flows.
+	if err := o.CheckPool(2); !errors.Is(err, ErrPoolTooSmall) || !strings.Contains(err.Error(), "500 ports per lcore for 1024 flows") {
+		t.Fatalf("small pool: %v", err)
+	}
+	o.LocalAddrs = 3
+	if err := o.CheckPool(2); err != nil {
+		t.Fatalf("3 addresses × 500 ports: %v", err)
+	}
+	def := ServiceOpts{Mode: "fnat", LocalAddrs: 1, Flows: 1024}
+	if n := def.PoolPerLcore(2); n != 32256 {
+		t.Fatalf("default range 1024-65535 over 2 slots: %d ports per lcore, want 32256", n)
+	}
+	if err := (ServiceOpts{Mode: "nat", Flows: 1 << 20}).CheckPool(2); err != nil {
+		t.Fatalf("nat has no pool to exhaust: %v", err)
+	}
+}
+
+func TestARateOfDropsIsRefusedWithItsReasons(t *testing.T) {
+	before := Snapshot{Rx: 1000, Drops: map[string]uint64{"nat_no_state": 10}}
+	after := Snapshot{Rx: 101000, Tx: 96000, Drops: map[string]uint64{"nat_no_state": 4010, "no_neigh": 1000}}
+	err := CheckDrops(before, after, 0.01)
+	if !errors.Is(err, ErrDropping) || !strings.Contains(err.Error(), "5.0% of 100000 packets") ||
+		!strings.Contains(err.Error(), "nat_no_state 4000, no_neigh 1000") {
+		t.Fatalf("5%% drops: %v", err)
+	}
+	after.Drops = map[string]uint64{"nat_no_state": 110} // the mix's first round: 0.1%
+	if err := CheckDrops(before, after, 0.01); err != nil {
+		t.Fatalf("0.1%% drops: %v", err)
 	}
 }
 

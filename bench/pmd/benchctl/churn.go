@@ -68,13 +68,10 @@ type Loss struct {
 // Lost compares churn's snapshot with the counters of the stopped dataplane.
 func Lost(before, after Snapshot) Loss {
 	l := Loss{Rx: after.Rx - before.Rx, Tx: after.Tx - before.Tx, Kernel: after.Kernel - before.Kernel,
-		Drops: map[string]uint64{}, Unaccounted: after.Unaccounted()}
+		Drops: after.DropsSince(before), Unaccounted: after.Unaccounted()}
 	l.Lost = l.Unaccounted
-	for k, v := range after.Drops {
-		if d := v - before.Drops[k]; d > 0 {
-			l.Drops[k] = d
-			l.Lost += int64(d)
-		}
+	for _, d := range l.Drops {
+		l.Lost += int64(d)
 	}
 	return l
 }

@@ -105,6 +105,7 @@ func rateCmd() *cobra.Command {
 	var rf recordFlags
 	var df dataplaneFlags
 	var seconds, skip int
+	var maxDrops float64
 	c := &cobra.Command{
 		Use:   "rate",
 		Short: "record a running dataplane's tx Mpps from its region counters, once a second",
@@ -123,20 +124,21 @@ func rateCmd() *cobra.Command {
 				return err
 			}
 			tx, rx = tx[min(skip, len(tx)):], rx[min(skip, len(rx)):]
-			drops := map[string]uint64{}
-			for k, v := range last.Drops {
-				if d := v - first.Drops[k]; d > 0 {
-					drops[k] = d
-				}
+			// Judged on the whole sampled span: the warm-up second has no excuse to drop.
+			if err := CheckDrops(first, last, maxDrops); err != nil {
+				return rf.emit(record.Record{NotMeasured: err.Error()})
 			}
 			return rf.emit(record.Record{Value: record.Median(tx), Unit: "Mpps", Samples: tx,
-				Extra: map[string]any{"rx_mpps": record.Median(rx), "drops": drops}})
+				Extra: map[string]any{"rx_mpps": record.Median(rx), "drops": last.DropsSince(first),
+					"flow_new": last.FlowNew, "nat_port_allocs": last.NATPortAllocs}})
 		},
 	}
 	rf.register(c)
 	df.register(c, 30*time.Second)
 	c.Flags().IntVar(&seconds, "seconds", 5, "measured one-second intervals")
 	c.Flags().IntVar(&skip, "skip", 1, "warm-up intervals not counted")
+	c.Flags().Float64Var(&maxDrops, "max-drops", 0.01,
+		"record \"not measured\" instead of a rate when more than this share of the received packets is dropped (1 = never)")
 	return c
 }
 
@@ -148,6 +150,10 @@ func serviceFlags(c *cobra.Command, o *ServiceOpts) {
 	c.Flags().IntVar(&o.Backends, "backends", 16, "backends (198.19.0.1.. with static MACs)")
 	c.Flags().Uint8Var(&o.Egress, "egress", 1, "port the backends are behind")
 	c.Flags().IntVar(&o.Ports, "ports", 2, "dataplane ports")
+	c.Flags().IntVar(&o.LocalAddrs, "local-addrs", 1, "fnat: local addresses in the pool (198.19.1.1..)")
+	c.Flags().Uint16Var(&o.NATPortLo, "nat-port-lo", 0, "fnat: lowest source port of the pool (0 = 1024)")
+	c.Flags().Uint16Var(&o.NATPortHi, "nat-port-hi", 0, "fnat: highest source port of the pool (0 = 65535)")
+	c.Flags().IntVar(&o.Flows, "flows", 0, "fnat: flows in the replayed mix; publishing fails if the pool cannot hold them (0 = no check)")
 }
 
 func waitCmd() *cobra.Command {
@@ -185,6 +191,9 @@ func publishCmd() *cobra.Command {
 			}
 			defer cancel()
 			defer r.Close()
+			if err := o.CheckPool(int(r.Header().NLcores)); err != nil {
+				return err
+			}
 			gen, err := shm.NewWriter(r).Publish(ctx, d)
 			if err != nil {
 				return fmt.Errorf("publish: %w", err)

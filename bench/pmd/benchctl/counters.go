@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -18,6 +20,10 @@ type Snapshot struct {
 	Tx     uint64            `json:"tx_pkts"`
 	Kernel uint64            `json:"kernel_pkts"`
 	Drops  map[string]uint64 `json:"drops"`
+	// Connections opened and fnat source ports taken: a NAT run's mix opens each of its
+	// flows once, then only forwards.
+	FlowNew       uint64 `json:"flow_new"`
+	NATPortAllocs uint64 `json:"nat_port_allocs"`
 }
 
 // TakeSnapshot adds up the counters of the region's lcore slots. Each counter has one
@@ -30,6 +36,8 @@ func TakeSnapshot(r *shm.Region) Snapshot {
 		s.Rx += atomic.LoadUint64(&c.Global[shm.CtrRxPkts])
 		s.Tx += atomic.LoadUint64(&c.Global[shm.CtrTxPkts])
 		s.Kernel += atomic.LoadUint64(&c.Global[shm.CtrKernelPkts])
+		s.FlowNew += atomic.LoadUint64(&c.Global[shm.CtrFlowNew])
+		s.NATPortAllocs += atomic.LoadUint64(&c.Global[shm.CtrNATPortAllocs])
 		for d, name := range shm.DropReasonNames {
 			if v := atomic.LoadUint64(&c.Drops[d]); v != 0 {
 				s.Drops[name] += v
@@ -46,6 +54,41 @@ func (s Snapshot) DropTotal() uint64 {
 		n += v
 	}
 	return n
+}
+
+// DropsSince is the drops of each reason after before was taken, reasons without any left out.
+func (s Snapshot) DropsSince(before Snapshot) map[string]uint64 {
+	out := map[string]uint64{}
+	for k, v := range s.Drops {
+		if d := v - before.Drops[k]; d > 0 {
+			out[k] = d
+		}
+	}
+	return out
+}
+
+// ErrDropping means the dataplane dropped too much of what it received for its tx rate to
+// be a forwarding figure (a mode whose packets end as drops would report the rate of its
+// drops' complement, not how fast it forwards).
+var ErrDropping = errors.New("dropping what it receives")
+
+// CheckDrops fails with ErrDropping, naming the reasons, when the drops between before and
+// after exceed maxShare of the packets received between them.
+func CheckDrops(before, after Snapshot, maxShare float64) error {
+	rx := after.Rx - before.Rx
+	drops := after.DropsSince(before)
+	var n uint64
+	reasons := make([]string, 0, len(drops))
+	for k, v := range drops {
+		n += v
+		reasons = append(reasons, fmt.Sprintf("%s %d", k, v))
+	}
+	if rx == 0 || float64(n) <= maxShare*float64(rx) {
+		return nil
+	}
+	sort.Strings(reasons)
+	return fmt.Errorf("%w: %.1f%% of %d packets received in the measured seconds dropped (%s)",
+		ErrDropping, 100*float64(n)/float64(rx), rx, strings.Join(reasons, ", "))
 }
 
 // Unaccounted is what was received and neither sent, handed to the kernel nor counted as a
