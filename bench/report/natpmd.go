@@ -30,7 +30,7 @@ func NATPMDGoal(figs []*Figure) Goal {
 		switch {
 		case ok:
 			each = append(each, fmt.Sprintf("%s %.3f× (%.2f vs %.2f Mpps, %s)", strings.TrimPrefix(n, "tenbin "), r.Value,
-				f.Median, l2dsr.Median, runsDesc(f, r)))
+				f.Median, l2dsr.Median, runsDesc(f, l2dsr, r)))
 			missed = missed || r.Value < natMinRatio
 			if worst == nil || r.Value < worst.Value {
 				worst = &r
@@ -59,12 +59,13 @@ func NATPMDGoal(figs []*Figure) Goal {
 	return g
 }
 
-// runsDesc says what a ratio rests on: paired repeats, or the medians of too few runs.
-func runsDesc(f *Figure, r Ratio) string {
+// runsDesc says what a ratio rests on: paired repeats, or (fewer than 3 pairs, as in the
+// quick run's single NAT runs) the medians of each side's runs.
+func runsDesc(num, den *Figure, r Ratio) string {
 	if r.Pairs > 0 {
 		return fmt.Sprintf("median of %d per-repeat ratios", r.Pairs)
 	}
-	return fmt.Sprintf("medians of %d run(s)", len(f.Values))
+	return fmt.Sprintf("medians of %d and %d runs", len(num.Values), len(den.Values))
 }
 
 // writeNATPMD writes the NAT rows' view of the through-PMD loop: ÷ tenbin l2dsr with the
