@@ -88,6 +88,8 @@ struct tenbin_worker {
 	uint8_t  vip_memo_family; /* 0: nothing memoised */
 	uint16_t vip_memo_svc;
 
+	uint64_t express_pkts;    /* frames the express lane sent (burst.c); tests and profiling */
+
 	/* nat.c (nat.h) */
 	struct tenbin_flow_hop *hops; /* this slot's hop per flow entry */
 	uint64_t nat_gen;         /* generation nat_on was worked out for */

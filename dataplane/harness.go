@@ -5,6 +5,7 @@ package dataplane
 #include <string.h>
 #include "dataplane.h"
 #include "flow.h"
+#include "process.h"
 
 static struct tenbin_worker *tb_worker_new(void)
 {
@@ -16,12 +17,16 @@ static struct tenbin_worker *tb_worker_new(void)
 	return p;
 }
 
-// One call per frame: the harness runs a burst of one, as the lcore loop would
-// (tenbin_process is the burst's two stages back to back).
-static void tb_run(struct tenbin_worker *w, struct tenbin_pkt *p, uint64_t now_ms)
+// One call per frame: the harness runs a burst of one through tenbin_burst, as the lcore
+// loop would, express lane included; or, with general set, through tenbin_process, the
+// general path alone, which the express lane must agree with.
+static void tb_run(struct tenbin_worker *w, struct tenbin_pkt *p, uint64_t now_ms, int general)
 {
 	tenbin_worker_begin(w, now_ms);
-	tenbin_process(w, p);
+	if (general)
+		tenbin_process(w, p);
+	else
+		tenbin_burst(w, p, 1);
 }
 
 static void tb_set_icmp_tokens(struct tenbin_worker *w, uint32_t n) { w->icmp_tokens = n; w->icmp_refill_ms = ~0ull; }
@@ -110,6 +115,15 @@ func NewHarness(region *shm.Region, slot int) (*Harness, error) {
 	return &Harness{w: w, buf: (*C.uint8_t)(C.malloc(harnessBufSize))}, nil
 }
 
+// Reset forgets the harness's private state (VIP memo, cursors, rate limits), as a
+// restarted lcore would, so a test can reuse a region from a clean start.
+func (h *Harness) Reset(region *shm.Region, slot int) error {
+	if rc := C.tenbin_worker_init(h.w, region.Base(), C.uint32_t(slot)); rc != 0 {
+		return fmt.Errorf("%w: slot %d: init failed (%d)", ErrHarness, slot, int(rc))
+	}
+	return nil
+}
+
 // Close frees the harness's C memory.
 func (h *Harness) Close() {
 	C.free(unsafe.Pointer(h.w))
@@ -118,7 +132,7 @@ func (h *Harness) Close() {
 }
 
 // run copies frame into the C buffer and processes it as a burst of one at nowMs.
-func (h *Harness) run(frame []byte, inPort int, nowMs uint64) {
+func (h *Harness) run(frame []byte, inPort int, nowMs uint64, general bool) {
 	n := min(len(frame), harnessBufSize-HarnessHeadroom)
 	buf := unsafe.Slice((*byte)(unsafe.Pointer(h.buf)), harnessBufSize)
 	copy(buf[HarnessHeadroom:], frame[:n])
@@ -129,13 +143,29 @@ func (h *Harness) run(frame []byte, inPort int, nowMs uint64) {
 		cap:     harnessBufSize,
 		in_port: C.uint8_t(inPort),
 	}
-	C.tb_run(h.w, &h.pkt, C.uint64_t(nowMs))
+	g := C.int(0)
+	if general {
+		g = 1
+	}
+	C.tb_run(h.w, &h.pkt, C.uint64_t(nowMs), g)
 }
 
 // Process runs one frame received on inPort at time nowMs (CLOCK_MONOTONIC ms, the
 // region's clock) and returns a copy of what leaves.
 func (h *Harness) Process(frame []byte, inPort int, nowMs uint64) Result {
-	h.run(frame, inPort, nowMs)
+	h.run(frame, inPort, nowMs, false)
+	return h.result()
+}
+
+// ProcessGeneral is Process through the general path alone (tenbin_process), never the
+// express lane: what the express lane's results are checked against.
+func (h *Harness) ProcessGeneral(frame []byte, inPort int, nowMs uint64) Result {
+	h.run(frame, inPort, nowMs, true)
+	return h.result()
+}
+
+// result is what the last run left in the harness's packet.
+func (h *Harness) result() Result {
 	r := Result{Verdict: Verdict(h.pkt.verdict), OutPort: int(h.pkt.out_port)}
 	switch r.Verdict {
 	case VerdictTX:
@@ -149,9 +179,12 @@ func (h *Harness) Process(frame []byte, inPort int, nowMs uint64) Result {
 
 // Run is Process without the copy out, for benchmarks: it only reports the verdict.
 func (h *Harness) Run(frame []byte, inPort int, nowMs uint64) Verdict {
-	h.run(frame, inPort, nowMs)
+	h.run(frame, inPort, nowMs, false)
 	return Verdict(h.pkt.verdict)
 }
+
+// ExpressSent is how many frames the express lane (burst.c) has sent so far.
+func (h *Harness) ExpressSent() uint64 { return uint64(h.w.express_pkts) }
 
 // SetICMPTokens sets how many ICMP time-exceeded messages the slot may still send and
 // stops the refill, so tests can exhaust the rate limit.

@@ -30,60 +30,43 @@
 #define SWEEP_IDLE       64    /* ... and per idle poll */
 #define CLOCK_RESYNC_MS  1000  /* re-read CLOCK_MONOTONIC this often; TSC in between */
 
-/* Stage 1: views of the frames, parsed, their flow keys and signatures, their flow
- * buckets prefetched. At a million flows every bucket is a DRAM miss; issued for the whole
- * burst before stage 2 touches any, the misses overlap instead of stalling one packet at a
- * time (the l3fwd and rte_hash bulk-lookup pattern). The mbufs and their first data line
- * are prefetched first in two passes over the burst, so even the parses miss in parallel. */
-static void burst_prepare(const struct tenbin_worker *w, struct rte_mbuf **m, uint16_t n,
-			  struct tenbin_pkt *p, struct tenbin_prepared *pp)
-{
-	uint16_t i;
-
-	for (i = 0; i < n; i++)
-		rte_prefetch0(m[i]);
-	for (i = 0; i < n; i++)
-		rte_prefetch0(rte_pktmbuf_mtod(m[i], void *));
-	for (i = 0; i < n; i++) {
-		const struct rte_mbuf *mb = m[i];
-
-		p[i].buf = mb->buf_addr;
-		p[i].off = mb->data_off;
-		/* Headers are parsed from the first segment; with a 2 KiB data room and a
-		 * 1500-byte MTU every frame is one segment. */
-		p[i].len = mb->data_len;
-		p[i].cap = mb->buf_len;
-		p[i].in_port = (uint8_t)mb->port;
-		p[i].flags = (mb->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_GOOD ?
-			     TENBIN_PKT_IP_CSUM_GOOD : 0;
-		tenbin_prepare(&p[i], &pp[i]);
-		if (pp[i].sig != 0)
-			tenbin_flow_prefetch(w, pp[i].sig);
-	}
-}
-
+/* The mbufs of a burst as byte views for tenbin_burst, which runs the two stages (burst.c).
+ * The mbufs and then their first data line are prefetched in two passes first, so the
+ * misses of a whole burst overlap instead of stalling one frame at a time. */
 void tenbin_mbuf_burst(struct tenbin_worker *w, struct rte_mbuf **m, uint16_t n,
 		       struct tenbin_tx_buffers *tx, struct rte_mbuf **drop, uint16_t *n_drop)
 {
 	struct tenbin_pkt p[TENBIN_BURST];
-	struct tenbin_prepared pp[TENBIN_BURST];
 	uint16_t base, i, nd = *n_drop;
 
 	for (base = 0; base < n; base += TENBIN_BURST) {
 		uint16_t k = n - base < TENBIN_BURST ? n - base : TENBIN_BURST;
+		struct rte_mbuf **mb = m + base;
 
-		burst_prepare(w, m + base, k, p, pp);
-		/* Stage 2: the whole path, with the buckets (mostly) in cache by now. */
+		for (i = 0; i < k; i++)
+			rte_prefetch0(mb[i]);
+		for (i = 0; i < k; i++)
+			rte_prefetch0(rte_pktmbuf_mtod(mb[i], void *));
 		for (i = 0; i < k; i++) {
-			struct rte_mbuf *mb = m[base + i];
-
-			if (tenbin_process_prepared(w, &p[i], &pp[i]) == TENBIN_V_TX) {
-				mb->pkt_len = (uint32_t)(mb->pkt_len - mb->data_len + p[i].len);
-				mb->data_off = p[i].off;
-				mb->data_len = p[i].len;
-				tx->pkts[p[i].out_port][tx->n[p[i].out_port]++] = mb;
+			p[i].buf = mb[i]->buf_addr;
+			p[i].off = mb[i]->data_off;
+			/* Headers are parsed from the first segment; with a 2 KiB data room and a
+			 * 1500-byte MTU every frame is one segment. */
+			p[i].len = mb[i]->data_len;
+			p[i].cap = mb[i]->buf_len;
+			p[i].in_port = (uint8_t)mb[i]->port;
+			p[i].flags = (mb[i]->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_GOOD ?
+				     TENBIN_PKT_IP_CSUM_GOOD : 0;
+		}
+		tenbin_burst(w, p, k);
+		for (i = 0; i < k; i++) {
+			if (p[i].verdict == TENBIN_V_TX) {
+				mb[i]->pkt_len = (uint32_t)(mb[i]->pkt_len - mb[i]->data_len + p[i].len);
+				mb[i]->data_off = p[i].off;
+				mb[i]->data_len = p[i].len;
+				tx->pkts[p[i].out_port][tx->n[p[i].out_port]++] = mb[i];
 			} else {
-				drop[nd++] = mb;
+				drop[nd++] = mb[i];
 			}
 		}
 	}

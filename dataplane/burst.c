@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * burst.c — tenbin_burst: a burst of frames in two stages, with an express lane.
+ *
+ * Stage 1 looks at every frame of the burst and prefetches its flow bucket; stage 2 decides
+ * each frame (the l3fwd / rte_hash bulk-lookup pattern, see lcore.c). Most frames a
+ * balancer sees are the one case that matters for its throughput: an untagged IPv4 TCP or
+ * UDP segment, no options, not fragmented, to a DSR VIP, of a flow already in the table.
+ * The express lane takes exactly that case with code written for it: it reads the IPv4
+ * header in place instead of filling struct tenbin_hdrs and a 38-byte key, compares the
+ * key as five words, and adds the burst's global counters once. Every other frame, and any
+ * express frame that meets something unusual (a VIP memo miss, a NAT service, no live
+ * flow, a re-selection, an unresolved neighbour, a VLAN on the way out, TTL 1 for l3dsr),
+ * goes the general way, tenbin_prepare + tenbin_process_prepared, before the express lane
+ * has changed anything. So for every frame the result (bytes, verdict, counters, flow
+ * entry) is the general path's; FuzzExpressMatchesGeneral checks that.
+ */
+#include <netinet/in.h>
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_ip.h>
+#include <rte_tcp.h>
+
+#include "dataplane.h"
+#include "flow.h"
+#include "forward.h"
+#include "lcore.h"
+#include "process.h"
+#include "select.h"
+#include "vip.h"
+
+#define ETH_LEN  14
+#define IPV4_LEN 20 /* the express lane takes IHL 5 only */
+
+/* An express-lane frame as stage 1 read it. Words are as they lie in the packet. */
+struct express {
+	uint32_t src, dst;
+	uint32_t ports;     /* source port, then destination port: the key's layout */
+	uint32_t sig;       /* tenbin_flow_sig of the frame's key; 0: not an express frame */
+	uint8_t  proto;
+	uint8_t  tcp_flags;
+};
+
+/* Global counters of the burst's express frames, added once at its end. */
+struct express_sums {
+	uint64_t pkts, bytes, hits;
+};
+
+/* Stage 1: whether f is an untagged IPv4 TCP/UDP frame with a 20-byte header, not a
+ * fragment, whose headers tenbin_parse would accept as they are. Reads only what it has
+ * checked is there; anything else is left to tenbin_parse, which names what is wrong. */
+static inline int express_read(const struct tenbin_pkt *p, struct express *x)
+{
+	const uint8_t *f = p->buf + p->off;
+	const uint8_t *ip = f + ETH_LEN;
+	unsigned total, l4len;
+	uint16_t et, fo;
+
+	x->sig = 0;
+	if (p->len < ETH_LEN + IPV4_LEN + 20) /* the shortest TCP frame; shorter UDP goes general */
+		return 0;
+	memcpy(&et, f + 12, 2);
+	memcpy(&fo, ip + 6, 2);
+	total = tenbin_get16(ip + 2);
+	if (et != RTE_BE16(RTE_ETHER_TYPE_IPV4) || ip[0] != 0x45 || total > (unsigned)p->len - ETH_LEN ||
+	    total < IPV4_LEN + 8 || (fo & RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) != 0)
+		return 0;
+	l4len = total - IPV4_LEN;
+	x->proto = ip[9];
+	if (x->proto == IPPROTO_TCP) {
+		unsigned doff = ip[IPV4_LEN + 12] >> 4;
+
+		if (l4len < 20 || doff < 5 || doff * 4 > l4len)
+			return 0;
+		x->tcp_flags = ip[IPV4_LEN + 13];
+	} else if (x->proto == IPPROTO_UDP) {
+		unsigned ulen = tenbin_get16(ip + IPV4_LEN + 4);
+
+		if (ulen < 8 || ulen > l4len)
+			return 0;
+		x->tcp_flags = 0;
+	} else {
+		return 0;
+	}
+	memcpy(&x->src, ip + 12, 4);
+	memcpy(&x->dst, ip + 16, 4);
+	memcpy(&x->ports, ip + IPV4_LEN, 4);
+	/* The general key zero-pads IPv4 addresses to 16 bytes: the same words, the same sig. */
+	x->sig = tenbin_flow_sig_words(x->src, 0, x->dst, 0, x->ports, (uint16_t)(x->proto | 4 << 8));
+	return 1;
+}
+
+/* Whether flow entry e holds x's key (the 38 bytes from src to family, as five words; the
+ * last word's top two bytes are state and flags, not key). */
+static inline int express_key_eq(const struct tenbin_flow *e, const struct express *x)
+{
+	uint64_t k[5];
+
+	memcpy(k, e->src, sizeof(k));
+	return ((k[0] ^ x->src) | k[1] | (k[2] ^ x->dst) | k[3] |
+		((k[4] ^ (x->ports | (uint64_t)x->proto << 32 | (uint64_t)4 << 40)) & 0xffffffffffffull)) == 0;
+}
+
+/* Stage 2: the express lane proper. Returns 1 when it sent p (TX), 0 when p must go the
+ * general way; it changes nothing before it knows it will send. */
+static inline int express_send(struct tenbin_worker *w, struct tenbin_pkt *p, const struct express *x,
+			       struct express_sums *sum)
+{
+	const struct tenbin_config_set *cs = w->cs;
+	const struct tenbin_service *s;
+	const struct tenbin_backend *be;
+	struct tenbin_flow *b, *e = NULL;
+	uint8_t *f = p->buf + p->off;
+	uint8_t mac[6];
+	const uint8_t *dst = mac;
+	uint16_t svc;
+	uint8_t port;
+	int i;
+
+	/* The VIP: only through the memo the general path keeps (process.c, vip_find_memo). */
+	if (cs == NULL || w->vip_memo_gen != cs->generation || w->vip_memo_family != 4 ||
+	    w->vip_memo_proto != x->proto || w->vip_memo_port != rte_be_to_cpu_16((uint16_t)(x->ports >> 16)) ||
+	    w->vip_memo_addr[0] != x->dst || w->vip_memo_addr[1] != 0)
+		return 0;
+	svc = w->vip_memo_svc;
+	if (svc >= TENBIN_MAX_SERVICES)
+		return 0;
+	s = &cs->services[svc];
+	if (s->mode != TENBIN_MODE_L2DSR && s->mode != TENBIN_MODE_L3DSR)
+		return 0;
+
+	/* The flow: the first live way with the key, as tenbin_flow_find finds it. */
+	b = tenbin_flow_bucket(w, x->sig);
+	for (i = 0; i < TENBIN_FLOW_BUCKET_WAYS; i++) {
+		if (b[i].sig == x->sig && !tenbin_flow_expired(&b[i], w->now32) && express_key_eq(&b[i], x)) {
+			e = &b[i];
+			break;
+		}
+	}
+	if (e == NULL || e->service != svc)
+		return 0;
+	/* a SYN on a closed connection's tuple is scheduled afresh (dsr() in process.c) */
+	if (e->state == TENBIN_FS_FIN && x->proto == IPPROTO_TCP &&
+	    (x->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG)) == RTE_TCP_SYN_FLAG)
+		return 0;
+	be = tenbin_backend_usable(cs, e->backend);
+	if (be == NULL || be->incarnation != e->incarnation)
+		return 0;
+
+	/* The way out (tenbin_forward): untagged, next hop known, TTL left for l3dsr. */
+	port = be->egress_port;
+	if (port >= TENBIN_MAX_PORTS || be->family != 4 || be->vlan != 0 || cs->ports[port].vlan != 0)
+		return 0;
+	if (be->flags & TENBIN_BE_STATIC_MAC)
+		dst = be->mac;
+	else if (!tenbin_neigh_mac(w, be->neigh, mac))
+		return 0;
+	if (s->mode == TENBIN_MODE_L3DSR && f[ETH_LEN + 8] <= 1)
+		return 0;
+
+	/* Committed: what dsr() and tenbin_forward() do for a flow hit. */
+	e->state = x->proto == IPPROTO_TCP ? tenbin_tcp_next_state(e->state, x->tcp_flags) : TENBIN_FS_UDP;
+	e->expires_ms = w->now32 + tenbin_flow_timeout_ms(s, e->state);
+	if (s->mode == TENBIN_MODE_L3DSR) {
+		const struct tenbin_hdrs h = {
+			.l3_off = ETH_LEN, .l4_off = ETH_LEN + IPV4_LEN, .family = 4, .proto = x->proto,
+		};
+
+		tenbin_l3dsr_rewrite(f, &h, s, be);
+	}
+	memcpy(f, dst, 6);
+	memcpy(f + 6, w->port_infos[port].mac, 6);
+	p->out_port = port;
+	p->verdict = TENBIN_V_TX;
+	w->ctr->service[svc][TENBIN_OBJ_PKTS]++;
+	w->ctr->service[svc][TENBIN_OBJ_BYTES] += p->len;
+	w->ctr->backend[e->backend][TENBIN_OBJ_PKTS]++;
+	w->ctr->backend[e->backend][TENBIN_OBJ_BYTES] += p->len;
+	sum->pkts++;
+	sum->bytes += p->len;
+	sum->hits++;
+	return 1;
+}
+
+void tenbin_burst(struct tenbin_worker *w, struct tenbin_pkt *p, uint16_t n)
+{
+	struct express x[TENBIN_BURST];
+	struct tenbin_prepared pp[TENBIN_BURST];
+	struct express_sums sum = { 0, 0, 0 };
+	uint64_t *g = w->ctr->global;
+	uint16_t base, i;
+
+	for (base = 0; base < n; base += TENBIN_BURST) {
+		uint16_t k = n - base < TENBIN_BURST ? n - base : TENBIN_BURST;
+		struct tenbin_pkt *q = p + base;
+
+		/* Stage 1: read (or fully parse) every frame, prefetch its flow bucket. */
+		for (i = 0; i < k; i++) {
+			uint32_t sig;
+
+			if (express_read(&q[i], &x[i])) {
+				sig = x[i].sig;
+			} else {
+				tenbin_prepare(&q[i], &pp[i]);
+				sig = pp[i].sig;
+			}
+			if (sig != 0)
+				tenbin_flow_prefetch(w, sig);
+		}
+		/* Stage 2: the express lane where it can, the general path for the rest. */
+		for (i = 0; i < k; i++) {
+			if (x[i].sig != 0) {
+				if (express_send(w, &q[i], &x[i], &sum))
+					continue;
+				tenbin_prepare(&q[i], &pp[i]);
+			}
+			tenbin_process_prepared(w, &q[i], &pp[i]);
+		}
+	}
+	g[TENBIN_CTR_RX_PKTS] += sum.pkts;
+	g[TENBIN_CTR_RX_BYTES] += sum.bytes;
+	g[TENBIN_CTR_FLOW_HIT] += sum.hits;
+	g[TENBIN_CTR_TX_PKTS] += sum.pkts;
+	g[TENBIN_CTR_TX_BYTES] += sum.bytes;
+	w->express_pkts += sum.pkts;
+}
