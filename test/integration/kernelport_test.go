@@ -227,10 +227,22 @@ func TestKernelPortCarriesHostTraffic(t *testing.T) {
 			t.Fatalf("build %s: %v\n%s", pkg, err, out)
 		}
 	}
-	l := newKernelPortLab(t)
+	// With two lcores and two af_packet queue pairs, lcore 1 sends into its own tx queue of
+	// the tap and the kernel spreads its replies over both tap queues, which lcore 0 polls.
+	for _, v := range []struct {
+		name, lcores, qpairs string
+		slots                uint32
+	}{{"one-lcore", "0", "1", 1}, {"two-lcores", "0,1", "2", 2}} {
+		t.Run(v.name, func(t *testing.T) {
+			runKernelPortLab(t, bin, labtool, v.lcores, v.qpairs, v.slots)
+		})
+	}
+}
 
-	regionPath := filepath.Join(dir, "region")
-	r, err := shm.OpenOrCreate(regionPath, shm.Params{Lcores: 1, LUTCapacity: 1 << 17, FlowEntries: 1 << 12})
+func runKernelPortLab(t *testing.T, bin, labtool, lcores, qpairs string, slots uint32) {
+	l := newKernelPortLab(t)
+	regionPath := filepath.Join(t.TempDir(), "region")
+	r, err := shm.OpenOrCreate(regionPath, shm.Params{Lcores: slots, LUTCapacity: 1 << 17, FlowEntries: 1 << 12})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,8 +257,8 @@ func TestKernelPortCarriesHostTraffic(t *testing.T) {
 	}
 
 	var dpLog bytes.Buffer
-	start(t, l.dp, &dpLog, bin, "--port", "net_af_packet0,iface=dp0", "--kernel-port", "--shm", regionPath,
-		"--lcore-slots", "1", "--flow-entries", "4096", "--lut-capacity", fmt.Sprint(1<<17), "--mem", "128")
+	start(t, l.dp, &dpLog, bin, "--port", "net_af_packet0,iface=dp0,qpairs="+qpairs, "--kernel-port", "--shm", regionPath,
+		"--lcores", lcores, "--lcore-slots", fmt.Sprint(slots), "--flow-entries", "4096", "--lut-capacity", fmt.Sprint(1<<17), "--mem", "128")
 	deadline := time.Now().Add(10 * time.Second)
 	for exec.Command("ip", "-n", l.dp, "link", "show", "tb-0").Run() != nil {
 		if time.Now().After(deadline) {
@@ -305,8 +317,8 @@ func TestKernelPortCarriesHostTraffic(t *testing.T) {
 	})
 
 	after := kernelPortCounters(r)
-	t.Logf("counters during the runs: kernel_pkts +%d, web service pkts +%d, drops +%d",
-		after.kernel-before.kernel, after.service-before.service, after.drops-before.drops)
+	t.Logf("counters during the runs: kernel_pkts +%d (by lcore, since start: %v), web service pkts +%d, drops +%d",
+		after.kernel-before.kernel, after.kernelBySlot, after.service-before.service, after.drops-before.drops)
 	// ping: 6 echoes; HTTP: 20 connections of at least 4 client segments each (SYN, ACK,
 	// request, FIN).
 	if d := after.kernel - before.kernel; d < 6+20*4 {
@@ -322,22 +334,26 @@ func TestKernelPortCarriesHostTraffic(t *testing.T) {
 
 type kernelPortCount struct {
 	kernel, service, drops uint64
+	kernelBySlot           []uint64
 	dropped                map[string]uint64
 }
 
-// kernelPortCounters reads the one lcore's counters: the web service's by its name.
+// kernelPortCounters sums the lcores' counters; the web service's by its name.
 func kernelPortCounters(r *shm.Region) kernelPortCount {
-	c, cs := r.Counters(0), r.ConfigSet(r.ActiveIndex())
-	k := kernelPortCount{kernel: c.Global[shm.CtrKernelPkts], dropped: map[string]uint64{}}
-	for i := range cs.Services {
-		if shm.CString(cs.Services[i].Name[:]) == "web" {
-			k.service = c.Service[i][shm.ObjPkts]
+	cs := r.ConfigSet(r.ActiveIndex())
+	k := kernelPortCount{dropped: map[string]uint64{}}
+	for slot := 0; slot < int(r.Header().NLcores); slot++ {
+		c := r.Counters(slot)
+		k.kernel += c.Global[shm.CtrKernelPkts]
+		k.kernelBySlot = append(k.kernelBySlot, c.Global[shm.CtrKernelPkts])
+		for i := range cs.Services {
+			if shm.CString(cs.Services[i].Name[:]) == "web" {
+				k.service += c.Service[i][shm.ObjPkts]
+			}
 		}
-	}
-	for i, d := range c.Drops {
-		k.drops += d
-		if d != 0 {
-			k.dropped[shm.DropReasonNames[i]] = d
+		for i, d := range c.Drops[:len(shm.DropReasonNames)] {
+			k.drops += d
+			k.dropped[shm.DropReasonNames[i]] += d
 		}
 	}
 	return k
