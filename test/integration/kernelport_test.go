@@ -52,12 +52,15 @@ func sh(t *testing.T, args ...string) string {
 }
 
 // removeStaleKernelPortLabs deletes namespaces an earlier run of this test left behind when
-// it was killed before its cleanup, if nothing runs in them any more.
+// it was killed before its cleanup: older than any run takes, with nothing running in them.
 func removeStaleKernelPortLabs() {
 	out, _ := exec.Command("ip", "netns", "list").Output()
 	for _, line := range strings.Split(string(out), "\n") {
 		name, _, _ := strings.Cut(line, " ")
 		if !strings.HasPrefix(name, ktPrefix) {
+			continue
+		}
+		if fi, err := os.Stat("/run/netns/" + name); err != nil || time.Since(fi.ModTime()) < time.Minute {
 			continue
 		}
 		if pids, _ := exec.Command("ip", "netns", "pids", name).Output(); len(bytes.TrimSpace(pids)) == 0 {
