@@ -76,7 +76,7 @@ struct tenbin_worker {
 	uint64_t icmp_refill_ms;
 	uint64_t neigh_next_ms;   /* slot 0: next neighbour resolution round */
 	uint32_t neigh_cursor;    /* slot 0: next neighbour key of this round */
-	uint32_t _pad0;
+	uint32_t kernel_ports;    /* bit per ingress port with a kernel tap (kernel.h) */
 	uint32_t cursor[TENBIN_MAX_SERVICES]; /* LUT_CURSOR position per service */
 
 	/* The last TCP/UDP VIP lookup (process.c), valid for config generation vip_memo_gen:

@@ -77,7 +77,7 @@ func (v Verdict) String() string {
 
 // Result is what the fast path made of one frame.
 type Result struct {
-	Out     []byte // the frame as it leaves (TX), nil otherwise
+	Out     []byte // the frame as it leaves (TX) or as it goes to the kernel, nil otherwise
 	OutPort int
 	Verdict Verdict
 	Drop    string // drop reason name when Verdict is VerdictDrop
@@ -168,7 +168,7 @@ func (h *Harness) ProcessGeneral(frame []byte, inPort int, nowMs uint64) Result 
 func (h *Harness) result() Result {
 	r := Result{Verdict: Verdict(h.pkt.verdict), OutPort: int(h.pkt.out_port)}
 	switch r.Verdict {
-	case VerdictTX:
+	case VerdictTX, VerdictKernel:
 		buf := unsafe.Slice((*byte)(unsafe.Pointer(h.buf)), harnessBufSize)
 		r.Out = append([]byte(nil), buf[h.pkt.off:int(h.pkt.off)+int(h.pkt.len)]...)
 	case VerdictDrop:

@@ -65,7 +65,7 @@ void tenbin_mbuf_burst(struct tenbin_worker *w, struct rte_mbuf **m, uint16_t n,
 				mb[i]->data_off = p[i].off;
 				mb[i]->data_len = p[i].len;
 				tx->pkts[p[i].out_port][tx->n[p[i].out_port]++] = mb[i];
-			} else {
+			} else if (p[i].verdict != TENBIN_V_KERNEL || !tenbin_tap_send(w, tx->tap, mb[i])) {
 				drop[nd++] = mb[i];
 			}
 		}
@@ -175,6 +175,7 @@ int tenbin_lcore_main(void *arg)
 		return conf->result;
 	}
 	memset(&tx, 0, sizeof(tx));
+	tx.tap = tenbin_tap_attach(&w, &conf->tap);
 	w.state->lcore_id = rte_lcore_id();
 	/* Release: the state above is in place before anyone sees this lcore online. */
 	__atomic_store_n(&w.state->online, 1, __ATOMIC_RELEASE);
@@ -219,6 +220,8 @@ int tenbin_lcore_main(void *arg)
 			for (port = 0; port < TENBIN_MAX_PORTS; port++)
 				tx_flush(&w, conf, &tx, port);
 			prev_tsc = now_tsc;
+			if (tx.tap != NULL) /* what the kernel sent (slot 0 only polls) */
+				nb += tenbin_tap_poll(tx.tap, conf->tx_queue);
 		}
 
 		if (nb != 0) {

@@ -10,6 +10,7 @@
 #include <rte_mbuf.h>
 
 #include "dataplane.h"
+#include "tap.h"
 
 #define TENBIN_BURST        32
 #define TENBIN_TX_BUF       (2 * TENBIN_BURST)
@@ -21,6 +22,7 @@
 struct tenbin_tx_buffers {
 	uint16_t n[TENBIN_MAX_PORTS];
 	struct rte_mbuf *pkts[TENBIN_MAX_PORTS][TENBIN_TX_BUF];
+	const struct tenbin_tap_conf *tap;   /* kernel taps (tap.h); NULL: none */
 };
 
 /* What tenbin_lcore_main runs, built by the Go side (NewLcoreConf). */
@@ -36,11 +38,13 @@ struct tenbin_lcore_conf {
 	uint16_t tx_queue[TENBIN_MAX_PORTS]; /* this lcore's tx queue per port, or TENBIN_NO_QUEUE */
 	volatile uint32_t stop;              /* set by the Go side; the loop returns */
 	int32_t result;                      /* 0, or -errno from start-up */
+	struct tenbin_tap_conf tap;          /* kernel taps (tap.h); zeroed: none */
 };
 
 /* Processes n received mbufs against the worker's current set: packets to send go to tx,
- * the others (dropped, or for a kernel tap that is not there) to drop[*n_drop...] for the
- * caller to free. Never transmits itself, so the benchmark can run it without a port. */
+ * those for the kernel into their port's tap (tx->tap), the others (dropped, or for a
+ * kernel tap that is not there) to drop[*n_drop...] for the caller to free. Transmits
+ * nothing else itself, so the benchmark (no taps) can run it without a port. */
 void tenbin_mbuf_burst(struct tenbin_worker *w, struct rte_mbuf **m, uint16_t n,
 		       struct tenbin_tx_buffers *tx, struct rte_mbuf **drop, uint16_t *n_drop);
 

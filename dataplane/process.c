@@ -25,6 +25,7 @@
 #include "flow.h"
 #include "forward.h"
 #include "icmp.h"
+#include "kernel.h"
 #include "nat.h"
 #include "neigh.h"
 #include "parse.h"
@@ -380,7 +381,7 @@ static int dispatch(struct tenbin_worker *w, struct tenbin_pkt *p, const struct 
 	if (h->proto == (h->family == 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6))
 		return icmp(w, p, h, f, addr);
 	if (tenbin_vip_find(w->cs, addr, h->family, 0, 0) == TENBIN_NO_SERVICE)
-		return TENBIN_DROP_NO_VIP; /* the kernel tap hook goes here when there is one */
+		return TENBIN_DROP_NO_VIP; /* or the kernel's: kernel.h */
 	return TENBIN_DROP_UNSUPPORTED_PROTO;
 }
 
@@ -414,6 +415,8 @@ int tenbin_process_prepared(struct tenbin_worker *w, struct tenbin_pkt *p, const
 	g[TENBIN_CTR_RX_BYTES] += p->len;
 	p->verdict = TENBIN_V_DROP;
 	r = dispatch(w, p, pp);
+	if (r != TENBIN_OK)
+		r = tenbin_kernel_claim(w, p, pp, r); /* the host's, on a port with a kernel tap */
 	if (r != TENBIN_OK) {
 		p->verdict = TENBIN_V_DROP;
 		p->drop_reason = (uint8_t)r;

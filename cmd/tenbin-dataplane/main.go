@@ -23,6 +23,29 @@ type listFlag []string
 func (l *listFlag) String() string     { return strings.Join(*l, " ") }
 func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
+// kernelPortFlag is --kernel-port (every data port gets a tap, tb-0, tb-1, ...) or
+// --kernel-port=NAME,NAME,... (data port i's tap interface; an empty name: none).
+type kernelPortFlag struct{ cfg *run.Config }
+
+func (k kernelPortFlag) IsBoolFlag() bool { return true }
+func (k kernelPortFlag) String() string {
+	if k.cfg == nil || k.cfg.KernelPortAll {
+		return ""
+	}
+	return strings.Join(k.cfg.KernelPorts, ",")
+}
+func (k kernelPortFlag) Set(v string) error {
+	k.cfg.KernelPortAll, k.cfg.KernelPorts = false, nil
+	switch v {
+	case "true":
+		k.cfg.KernelPortAll = true
+	case "false":
+	default:
+		k.cfg.KernelPorts = strings.Split(v, ",")
+	}
+	return nil
+}
+
 func main() {
 	cfg := run.DefaultConfig()
 	fs := flag.NewFlagSet("tenbin-dataplane", flag.ContinueOnError)
@@ -42,6 +65,9 @@ func main() {
 	fs.IntVar(&cfg.MbufCount, "mbufs", cfg.MbufCount, "mbufs in the packet pool")
 	fs.BoolVar(&cfg.CheckOnly, "check", false, "validate arguments, probe the ports and exit")
 	fs.BoolVar(&cfg.Passthrough, "passthrough", false, "forward every packet unchanged to the paired port (0↔1, 2↔3): the skeleton and benchmark baseline")
+	fs.Var(kernelPortFlag{&cfg}, "kernel-port", "give each data port a kernel tap (net_tap) with the port's MAC: what is no VIP's (no_vip, ARP/NDP the\n"+
+		"dataplane does not answer, non-IP) goes to the host stack there instead of being dropped, and what the host sends\n"+
+		"on the tap leaves by the port unchanged; bare: taps tb-0, tb-1, ...; =NAME,NAME,...: port i's tap interface (empty: none)")
 	verbose := fs.Bool("v", false, "log at debug level")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

@@ -40,6 +40,12 @@ func TestBadInputIsOneLineAndExit2(t *testing.T) {
 		"stray argument":  {"--port", "net_null0", "extra"},
 		"too many slots":  {"--port", "net_null0", "--lcore-slots", "99"},
 		"odd passthrough": {"--port", "net_null0", "--port", "net_null1", "--port", "net_null2", "--passthrough"},
+		// the kernel-port cases create no interface: each fails before its tap exists
+		"kernel port name too long":  {"--port", "net_null0", "--kernel-port=tb-far-too-long-name"},
+		"kernel ports > ports":       {"--port", "net_null0", "--kernel-port=tb-a,tb-b"},
+		"kernel port names twice":    {"--port", "net_null0", "--port", "net_null1", "--kernel-port=tb-a,tb-a"},
+		"kernel port passthrough":    {"--port", "net_null0", "--kernel-port", "--passthrough"},
+		"kernel port exists already": {"--port", "net_null0", "--kernel-port=lo", "--shm", filepath.Join(t.TempDir(), "r")},
 	}
 	for name, args := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -44,6 +44,10 @@ type Config struct {
 	TxDesc      uint16
 	CheckOnly   bool
 	Passthrough bool
+	// KernelPortAll gives every data port a kernel tap named DefaultKernelPortName(i);
+	// otherwise KernelPorts names data port i's tap interface ("" or absent: none).
+	KernelPortAll bool
+	KernelPorts   []string
 }
 
 // DefaultConfig is the dataplane's defaults: one lcore, plain memory, the default region.
@@ -119,7 +123,7 @@ func (c *Config) validate() error {
 	if c.Passthrough && len(c.Ports)%2 == 1 && len(c.Ports) > 1 {
 		return usagef("--passthrough pairs ports 0↔1, 2↔3: give an even number of ports (or one, which echoes)")
 	}
-	return nil
+	return c.validateKernelPorts()
 }
 
 func (c *Config) regionParams() shm.Params {

@@ -21,9 +21,9 @@ type loops struct {
 	confs []*dataplane.LcoreConf
 }
 
-// newLoops gives lcore slot i rx queue i and tx queue i of every port that has a queue i;
-// a slot with nothing to poll gets a nil conf and is not launched.
-func newLoops(region *shm.Region, ports []port, lcores []uint, pool *dpdk.Mempool, passthrough bool) (*loops, error) {
+// newLoops gives lcore slot i rx queue i and tx queue i of every port that has a queue i,
+// and the kernel taps; a slot with nothing to poll gets a nil conf and is not launched.
+func newLoops(region *shm.Region, ports []port, lcores []uint, pool *dpdk.Mempool, passthrough bool, taps dataplane.KernelTaps) (*loops, error) {
 	l := &loops{}
 	for slot := range lcores {
 		var rx []dataplane.RxQueue
@@ -45,6 +45,10 @@ func newLoops(region *shm.Region, ports []port, lcores []uint, pool *dpdk.Mempoo
 		}
 		c.SetPassthrough(passthrough)
 		l.confs = append(l.confs, c)
+		if err := c.SetKernelTaps(taps); err != nil {
+			l.free()
+			return nil, fmt.Errorf("lcore slot %d: %w", slot, err)
+		}
 	}
 	return l, nil
 }

@@ -24,6 +24,7 @@ type port struct {
 	name    string
 	devargs string
 	queues  uint16 // rx and tx queues configured
+	kernel  bool   // a kernel tap (kernel.go), not a data port
 }
 
 // Run starts the dataplane and blocks until ctx is cancelled, then stops it cleanly. The
@@ -104,7 +105,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	defer pool.Free()
 	for i := range ports {
-		if err := setupPort(&ports[i], uint16(len(lcores)), cfg, pool); err != nil {
+		if err := setupPort(&ports[i], uint16(len(lcores)), cfg.RxDesc, cfg.TxDesc, pool); err != nil {
 			return err
 		}
 		defer ports[i].id.Close()
@@ -115,12 +116,18 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		}
 	}
 
+	taps, err := startKernelTaps(cfg, ports, uint16(len(lcores)), pool, log)
+	if err != nil {
+		return err
+	}
+	defer stopKernelTaps(taps)
+
 	h := region.Header()
 	atomic.StoreUint64(&h.DataplanePID, uint64(os.Getpid()))
 	atomic.StoreUint64(&h.DataplaneStartedMs, shm.NowMs())
 	atomic.StoreUint32(&h.NPorts, uint32(len(ports)))
 
-	loops, err := newLoops(region, ports, lcores, pool, cfg.Passthrough)
+	loops, err := newLoops(region, ports, lcores, pool, cfg.Passthrough, kernelTapsConf(taps, uint16(len(lcores))))
 	if err != nil {
 		return err
 	}
@@ -137,7 +144,8 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		}
 	}
 	atomic.StoreUint32(&h.LcoresRunning, uint32(len(lcores)))
-	log.Info("dataplane running", "ports", names(ports), "lcores", len(lcores), "shm", cfg.SHMPath, "passthrough", cfg.Passthrough)
+	log.Info("dataplane running", "ports", names(ports), "lcores", len(lcores), "shm", cfg.SHMPath, "passthrough", cfg.Passthrough,
+		"kernel_ports", len(taps))
 
 	done := make(chan struct{})
 	go func() { // heartbeat and stop: never per packet, ten times a second
@@ -173,7 +181,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 
 // setupPort gives the port one rx and one tx queue per lcore, or as many as it has: lcore
 // slot i polls queue i and transmits on queue i, so no queue is shared between lcores.
-func setupPort(p *port, lcores uint16, cfg Config, pool *dpdk.Mempool) error {
+// A data port spreads flows with RSS and receives promiscuously; a kernel tap does neither
+// (slot 0 polls all its queues, and its interface keeps the host's own receive filter).
+func setupPort(p *port, lcores, rxDesc, txDesc uint16, pool *dpdk.Mempool) error {
 	info, err := p.id.Info()
 	if err != nil {
 		return fmt.Errorf("port %s: %w", p.name, err)
@@ -183,10 +193,10 @@ func setupPort(p *port, lcores uint16, cfg Config, pool *dpdk.Mempool) error {
 		return fmt.Errorf("port %s has no queues", p.name)
 	}
 	p.queues = nq
-	if err := p.id.Configure(nq, nq, dpdk.PortConf{RSS: nq > 1, Promiscuous: true}); err != nil {
+	if err := p.id.Configure(nq, nq, dpdk.PortConf{RSS: nq > 1 && !p.kernel, Promiscuous: !p.kernel}); err != nil {
 		return fmt.Errorf("port %s: %w", p.name, err)
 	}
-	rxd, txd, err := p.id.AdjustDescriptors(cfg.RxDesc, cfg.TxDesc)
+	rxd, txd, err := p.id.AdjustDescriptors(rxDesc, txDesc)
 	if err != nil {
 		return fmt.Errorf("port %s: %w", p.name, err)
 	}
@@ -200,6 +210,9 @@ func setupPort(p *port, lcores uint16, cfg Config, pool *dpdk.Mempool) error {
 	}
 	if err := p.id.Start(); err != nil {
 		return fmt.Errorf("port %s start: %w", p.name, err)
+	}
+	if p.kernel {
+		return nil
 	}
 	if err := p.id.Promiscuous(true); err != nil && !errors.Is(err, dpdk.ErrNotSupported) {
 		return fmt.Errorf("port %s promiscuous: %w", p.name, err)
