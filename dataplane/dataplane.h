@@ -10,6 +10,7 @@
 #ifndef TENBIN_DATAPLANE_H
 #define TENBIN_DATAPLANE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "tenbin_shm.h"
@@ -118,6 +119,13 @@ uint32_t tenbin_flow_sweep(struct tenbin_worker *w, uint32_t buckets);
  * neighbour solicitation into buf (cap bytes) and returns its length, with the port in
  * *port; returns 0 when nothing (more) is due. Call until it returns 0. */
 uint16_t tenbin_neigh_request(struct tenbin_worker *w, uint8_t *buf, uint16_t cap, uint8_t *port);
+
+/* Whether tenbin_neigh_request may have something to write now: lets the poll loop skip
+ * taking an mbuf from the pool on the polls between rounds (nearly all of them). */
+static inline int tenbin_neigh_due(const struct tenbin_worker *w)
+{
+	return w->cs != NULL && w->slot == 0 && (w->neigh_cursor != 0 || w->now_ms >= w->neigh_next_ms);
+}
 
 /* Milliseconds between neighbour resolution rounds, and between two requests for one key. */
 #define TENBIN_NEIGH_ROUND_MS 250u

@@ -31,8 +31,9 @@
 #define CLOCK_RESYNC_MS  1000  /* re-read CLOCK_MONOTONIC this often; TSC in between */
 
 /* The mbufs of a burst as byte views for tenbin_burst, which runs the two stages (burst.c).
- * The mbufs and then their first data line are prefetched in two passes first, so the
- * misses of a whole burst overlap instead of stalling one frame at a time. */
+ * Each frame's first data line is prefetched as its view is filled, so the burst's misses
+ * overlap. The mbuf headers are not: the PMD has just written them, and two extra passes
+ * of prefetches cost more than they saved through net_pcap (bench/fastpath/README.md). */
 void tenbin_mbuf_burst(struct tenbin_worker *w, struct rte_mbuf **m, uint16_t n,
 		       struct tenbin_tx_buffers *tx, struct rte_mbuf **drop, uint16_t *n_drop)
 {
@@ -43,13 +44,10 @@ void tenbin_mbuf_burst(struct tenbin_worker *w, struct rte_mbuf **m, uint16_t n,
 		uint16_t k = n - base < TENBIN_BURST ? n - base : TENBIN_BURST;
 		struct rte_mbuf **mb = m + base;
 
-		for (i = 0; i < k; i++)
-			rte_prefetch0(mb[i]);
-		for (i = 0; i < k; i++)
-			rte_prefetch0(rte_pktmbuf_mtod(mb[i], void *));
 		for (i = 0; i < k; i++) {
 			p[i].buf = mb[i]->buf_addr;
 			p[i].off = mb[i]->data_off;
+			rte_prefetch0((uint8_t *)p[i].buf + p[i].off);
 			/* Headers are parsed from the first segment; with a 2 KiB data room and a
 			 * 1500-byte MTU every frame is one segment. */
 			p[i].len = mb[i]->data_len;
@@ -137,6 +135,8 @@ static void neigh_requests(struct tenbin_worker *w, const struct tenbin_lcore_co
 {
 	int budget = TENBIN_BURST; /* at most a burst per poll; the round continues next poll */
 
+	if (!tenbin_neigh_due(w))
+		return;
 	while (budget-- > 0) {
 		struct rte_mbuf *m = rte_pktmbuf_alloc(conf->mempool);
 		uint16_t len;
