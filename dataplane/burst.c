@@ -23,6 +23,7 @@
 #include <rte_tcp.h>
 
 #include "dataplane.h"
+#include "express.h"
 #include "flow.h"
 #include "forward.h"
 #include "lcore.h"
@@ -30,22 +31,8 @@
 #include "select.h"
 #include "vip.h"
 
-#define ETH_LEN  14
-#define IPV4_LEN 20 /* the express lane takes IHL 5 only */
-
-/* An express-lane frame as stage 1 read it. Words are as they lie in the packet. */
-struct express {
-	uint32_t src, dst;
-	uint32_t ports;     /* source port, then destination port: the key's layout */
-	uint32_t sig;       /* tenbin_flow_sig of the frame's key; 0: not an express frame */
-	uint8_t  proto;
-	uint8_t  tcp_flags;
-};
-
-/* Global counters of the burst's express frames, added once at its end. */
-struct express_sums {
-	uint64_t pkts, bytes, hits;
-};
+#define ETH_LEN  TENBIN_EXPRESS_ETH_LEN
+#define IPV4_LEN TENBIN_EXPRESS_IPV4_LEN
 
 /* Stage 1: whether f is an untagged IPv4 TCP/UDP frame with a 20-byte header, not a
  * fragment, whose headers tenbin_parse would accept as they are. Reads only what it has
@@ -91,17 +78,6 @@ static inline int express_read(const struct tenbin_pkt *p, struct express *x)
 	return 1;
 }
 
-/* Whether flow entry e holds x's key (the 38 bytes from src to family, as five words; the
- * last word's top two bytes are state and flags, not key). */
-static inline int express_key_eq(const struct tenbin_flow *e, const struct express *x)
-{
-	uint64_t k[5];
-
-	memcpy(k, e->src, sizeof(k));
-	return ((k[0] ^ x->src) | k[1] | (k[2] ^ x->dst) | k[3] |
-		((k[4] ^ (x->ports | (uint64_t)x->proto << 32 | (uint64_t)4 << 40)) & 0xffffffffffffull)) == 0;
-}
-
 /* Stage 2: the express lane proper. Returns 1 when it sent p (TX), 0 when p must go the
  * general way; it changes nothing before it knows it will send. */
 static inline int express_send(struct tenbin_worker *w, struct tenbin_pkt *p, const struct express *x,
@@ -110,34 +86,32 @@ static inline int express_send(struct tenbin_worker *w, struct tenbin_pkt *p, co
 	const struct tenbin_config_set *cs = w->cs;
 	const struct tenbin_service *s;
 	const struct tenbin_backend *be;
-	struct tenbin_flow *b, *e = NULL;
+	struct tenbin_flow *e;
 	uint8_t *f = p->buf + p->off;
 	uint8_t mac[6];
 	const uint8_t *dst = mac;
+	uint8_t vip[16] = { 0 };
 	uint16_t svc;
 	uint8_t port;
-	int i;
 
-	/* The VIP: only through the memo the general path keeps (process.c, vip_find_memo). */
-	if (cs == NULL || w->vip_memo_gen != cs->generation || w->vip_memo_family != 4 ||
-	    w->vip_memo_proto != x->proto || w->vip_memo_port != rte_be_to_cpu_16((uint16_t)(x->ports >> 16)) ||
-	    w->vip_memo_addr[0] != x->dst || w->vip_memo_addr[1] != 0)
+	/* The VIP, through the memo the general path keeps: a nat/fnat service's packets go to
+	 * natexpress.c, and so do those to no VIP (a server's reply, if any). */
+	if (cs == NULL)
 		return 0;
-	svc = w->vip_memo_svc;
+	memcpy(vip, &x->dst, 4);
+	svc = tenbin_vip_find_memo(w, vip, 4, x->proto, rte_be_to_cpu_16((uint16_t)(x->ports >> 16)));
+	if (svc == TENBIN_NO_SERVICE)
+		return tenbin_nat_express_reply(w, p, x, sum);
 	if (svc >= TENBIN_MAX_SERVICES)
 		return 0;
 	s = &cs->services[svc];
+	if (s->mode == TENBIN_MODE_NAT || s->mode == TENBIN_MODE_FNAT)
+		return tenbin_nat_express_forward(w, p, x, svc, sum);
 	if (s->mode != TENBIN_MODE_L2DSR && s->mode != TENBIN_MODE_L3DSR)
 		return 0;
 
 	/* The flow: the first live way with the key, as tenbin_flow_find finds it. */
-	b = tenbin_flow_bucket(w, x->sig);
-	for (i = 0; i < TENBIN_FLOW_BUCKET_WAYS; i++) {
-		if (b[i].sig == x->sig && !tenbin_flow_expired(&b[i], w->now32) && express_key_eq(&b[i], x)) {
-			e = &b[i];
-			break;
-		}
-	}
+	e = tenbin_express_find(w, x);
 	if (e == NULL || e->service != svc)
 		return 0;
 	/* a SYN on a closed connection's tuple is scheduled afresh (dsr() in process.c) */
@@ -187,7 +161,7 @@ void tenbin_burst(struct tenbin_worker *w, struct tenbin_pkt *p, uint16_t n)
 {
 	struct express x[TENBIN_BURST];
 	struct tenbin_prepared pp[TENBIN_BURST];
-	struct express_sums sum = { 0, 0, 0 };
+	struct express_sums sum = { 0, 0, 0, 0 };
 	uint64_t *g = w->ctr->global;
 	uint16_t base, i;
 
@@ -221,6 +195,7 @@ void tenbin_burst(struct tenbin_worker *w, struct tenbin_pkt *p, uint16_t n)
 	g[TENBIN_CTR_RX_PKTS] += sum.pkts;
 	g[TENBIN_CTR_RX_BYTES] += sum.bytes;
 	g[TENBIN_CTR_FLOW_HIT] += sum.hits;
+	g[TENBIN_CTR_NAT_REPLIES] += sum.replies;
 	g[TENBIN_CTR_TX_PKTS] += sum.pkts;
 	g[TENBIN_CTR_TX_BYTES] += sum.bytes;
 	w->express_pkts += sum.pkts;

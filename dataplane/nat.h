@@ -144,6 +144,11 @@ int tenbin_nat_reply(struct tenbin_worker *w, struct tenbin_pkt *p, const struct
 int tenbin_nat_lookup(const struct tenbin_worker *w, const struct tenbin_flow_key *k, uint32_t sig,
 		      struct tenbin_nat_conn *c);
 
+/* The owner's view after a client packet of proto with tcp flags: the forward entry fe's
+ * flags and state, both entries' expiry (re: the reverse entry). */
+void tenbin_nat_track_forward(struct tenbin_worker *w, const struct tenbin_service *s, struct tenbin_flow *fe,
+			      struct tenbin_flow *re, uint8_t proto, uint8_t tcp_flags);
+
 /* Keeps a connection's state and expiry from a reply with tcp flags (any lcore). */
 void tenbin_nat_track_reply(struct tenbin_worker *w, const struct tenbin_service *s,
 			    const struct tenbin_nat_conn *c, uint8_t proto, uint8_t tcp_flags);
