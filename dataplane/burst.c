@@ -78,6 +78,27 @@ static inline int express_read(const struct tenbin_pkt *p, struct express *x)
 	return 1;
 }
 
+/* The VIP lookup on a memo miss, out of line: the hit is the case to keep short. */
+static __attribute__((noinline)) uint16_t express_vip_miss(struct tenbin_worker *w, const struct express *x)
+{
+	uint8_t vip[16] = { 0 };
+
+	memcpy(vip, &x->dst, 4);
+	return tenbin_vip_find_memo(w, vip, 4, x->proto, rte_be_to_cpu_16((uint16_t)(x->ports >> 16)));
+}
+
+/* x's service through the memo the general path keeps (tenbin_vip_find_memo), or
+ * TENBIN_NO_SERVICE. */
+static inline uint16_t express_vip(struct tenbin_worker *w, const struct tenbin_config_set *cs,
+				   const struct express *x)
+{
+	if (w->vip_memo_gen == cs->generation && w->vip_memo_family == 4 && w->vip_memo_proto == x->proto &&
+	    w->vip_memo_port == rte_be_to_cpu_16((uint16_t)(x->ports >> 16)) && w->vip_memo_addr[0] == x->dst &&
+	    w->vip_memo_addr[1] == 0)
+		return w->vip_memo_svc;
+	return express_vip_miss(w, x);
+}
+
 /* Stage 2: the express lane proper. Returns 1 when it sent p (TX), 0 when p must go the
  * general way; it changes nothing before it knows it will send. */
 static inline int express_send(struct tenbin_worker *w, struct tenbin_pkt *p, const struct express *x,
@@ -90,25 +111,20 @@ static inline int express_send(struct tenbin_worker *w, struct tenbin_pkt *p, co
 	uint8_t *f = p->buf + p->off;
 	uint8_t mac[6];
 	const uint8_t *dst = mac;
-	uint8_t vip[16] = { 0 };
 	uint16_t svc;
 	uint8_t port;
 
-	/* The VIP, through the memo the general path keeps: a nat/fnat service's packets go to
-	 * natexpress.c, and so do those to no VIP (a server's reply, if any). */
+	/* The VIP: a nat/fnat service's packets go to natexpress.c, and so do those to no VIP
+	 * (a server's reply, if any). */
 	if (cs == NULL)
 		return 0;
-	memcpy(vip, &x->dst, 4);
-	svc = tenbin_vip_find_memo(w, vip, 4, x->proto, rte_be_to_cpu_16((uint16_t)(x->ports >> 16)));
-	if (svc == TENBIN_NO_SERVICE)
-		return tenbin_nat_express_reply(w, p, x, sum);
+	svc = express_vip(w, cs, x);
 	if (svc >= TENBIN_MAX_SERVICES)
-		return 0;
+		return svc == TENBIN_NO_SERVICE ? tenbin_nat_express_reply(w, p, x, sum) : 0;
 	s = &cs->services[svc];
-	if (s->mode == TENBIN_MODE_NAT || s->mode == TENBIN_MODE_FNAT)
-		return tenbin_nat_express_forward(w, p, x, svc, sum);
 	if (s->mode != TENBIN_MODE_L2DSR && s->mode != TENBIN_MODE_L3DSR)
-		return 0;
+		return s->mode == TENBIN_MODE_NAT || s->mode == TENBIN_MODE_FNAT ?
+		       tenbin_nat_express_forward(w, p, x, svc, sum) : 0;
 
 	/* The flow: the first live way with the key, as tenbin_flow_find finds it. */
 	e = tenbin_express_find(w, x);
