@@ -5,15 +5,16 @@
  * Stage 1 looks at every frame of the burst and prefetches its flow bucket; stage 2 decides
  * each frame (the l3fwd / rte_hash bulk-lookup pattern, see lcore.c). Most frames a
  * balancer sees are the one case that matters for its throughput: an untagged IPv4 TCP or
- * UDP segment, no options, not fragmented, to a DSR VIP, of a flow already in the table.
- * The express lane takes exactly that case with code written for it: it reads the IPv4
- * header in place instead of filling struct tenbin_hdrs and a 38-byte key, compares the
- * key as five words, and adds the burst's global counters once. Every other frame, and any
- * express frame that meets something unusual (a VIP memo miss, a NAT service, no live
- * flow, a re-selection, an unresolved neighbour, a VLAN on the way out, TTL 1 for l3dsr),
- * goes the general way, tenbin_prepare + tenbin_process_prepared, before the express lane
- * has changed anything. So for every frame the result (bytes, verdict, counters, flow
- * entry) is the general path's; FuzzExpressMatchesGeneral checks that.
+ * UDP segment, no options, not fragmented, of a flow already in the table: to a DSR VIP, or
+ * either direction of an established nat/fnat connection (natexpress.c). The express lane
+ * takes exactly that case with code written for it: it reads the IPv4 header in place
+ * instead of filling struct tenbin_hdrs and a 38-byte key, compares the key as five words,
+ * and adds the burst's global counters once. Every other frame, and any express frame that
+ * meets something unusual (no live flow, a re-selection, an unresolved neighbour, a VLAN on
+ * the way out, TTL 1 for l3dsr, and natexpress.c's own list), goes the general way,
+ * tenbin_prepare + tenbin_process_prepared, before the express lane has changed anything.
+ * So for every frame the result (bytes, verdict, counters, flow entries, nat hops) is the
+ * general path's; FuzzExpressMatchesGeneral and FuzzExpressNATMatchesGeneral check that.
  */
 #include <netinet/in.h>
 #include <string.h>
