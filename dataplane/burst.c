@@ -111,7 +111,7 @@ static inline int express_send(struct tenbin_worker *w, struct tenbin_pkt *p, co
 	struct tenbin_flow *e;
 	uint8_t *f = p->buf + p->off;
 	uint8_t mac[6];
-	const uint8_t *dst = mac;
+	const uint8_t *dst;
 	uint16_t svc;
 	uint8_t port;
 
@@ -140,15 +140,10 @@ static inline int express_send(struct tenbin_worker *w, struct tenbin_pkt *p, co
 		return 0;
 
 	/* The way out (tenbin_forward): untagged, next hop known, TTL left for l3dsr. */
+	dst = tenbin_express_next_hop(w, be, mac);
+	if (dst == NULL || (s->mode == TENBIN_MODE_L3DSR && f[ETH_LEN + 8] <= 1))
+		return 0;
 	port = be->egress_port;
-	if (port >= TENBIN_MAX_PORTS || be->family != 4 || be->vlan != 0 || cs->ports[port].vlan != 0)
-		return 0;
-	if (be->flags & TENBIN_BE_STATIC_MAC)
-		dst = be->mac;
-	else if (!tenbin_neigh_mac(w, be->neigh, mac))
-		return 0;
-	if (s->mode == TENBIN_MODE_L3DSR && f[ETH_LEN + 8] <= 1)
-		return 0;
 
 	/* Committed: what dsr() and tenbin_forward() do for a flow hit. */
 	e->state = x->proto == IPPROTO_TCP ? tenbin_tcp_next_state(e->state, x->tcp_flags) : TENBIN_FS_UDP;
@@ -164,13 +159,7 @@ static inline int express_send(struct tenbin_worker *w, struct tenbin_pkt *p, co
 	memcpy(f + 6, w->port_infos[port].mac, 6);
 	p->out_port = port;
 	p->verdict = TENBIN_V_TX;
-	w->ctr->service[svc][TENBIN_OBJ_PKTS]++;
-	w->ctr->service[svc][TENBIN_OBJ_BYTES] += p->len;
-	w->ctr->backend[e->backend][TENBIN_OBJ_PKTS]++;
-	w->ctr->backend[e->backend][TENBIN_OBJ_BYTES] += p->len;
-	sum->pkts++;
-	sum->bytes += p->len;
-	sum->hits++;
+	tenbin_express_count_hit(w, p, svc, e->backend, sum);
 	return 1;
 }
 

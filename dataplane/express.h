@@ -12,6 +12,7 @@
 
 #include "dataplane.h"
 #include "flow.h"
+#include "forward.h"
 
 #define TENBIN_EXPRESS_ETH_LEN  14
 #define TENBIN_EXPRESS_IPV4_LEN 20 /* the express lane takes IHL 5 only */
@@ -54,6 +55,35 @@ static inline struct tenbin_flow *tenbin_express_find(const struct tenbin_worker
 		if (b[i].sig == x->sig && !tenbin_flow_expired(&b[i], w->now32) && tenbin_express_key_eq(&b[i], x))
 			return &b[i];
 	return NULL;
+}
+
+/* The next hop's MAC for backend be (its static MAC, or the neighbour's, resolved into mac)
+ * when the way out tenbin_forward would take is untagged; NULL when the express lane must
+ * leave the packet to the general path. The port is be->egress_port. */
+static inline const uint8_t *tenbin_express_next_hop(const struct tenbin_worker *w, const struct tenbin_backend *be,
+						     uint8_t mac[6])
+{
+	uint8_t port = be->egress_port;
+
+	if (port >= TENBIN_MAX_PORTS || be->family != 4 || be->vlan != 0 || w->cs->ports[port].vlan != 0)
+		return NULL;
+	if (be->flags & TENBIN_BE_STATIC_MAC)
+		return be->mac;
+	return tenbin_neigh_mac(w, be->neigh, mac) ? mac : NULL;
+}
+
+/* Counts p, sent to a backend bi of service svc: what the general path counts for a flow
+ * hit (the global part in sum, added once a burst). */
+static inline void tenbin_express_count_hit(struct tenbin_worker *w, const struct tenbin_pkt *p, uint16_t svc,
+					    uint16_t bi, struct express_sums *sum)
+{
+	w->ctr->service[svc][TENBIN_OBJ_PKTS]++;
+	w->ctr->service[svc][TENBIN_OBJ_BYTES] += p->len;
+	w->ctr->backend[bi][TENBIN_OBJ_PKTS]++;
+	w->ctr->backend[bi][TENBIN_OBJ_BYTES] += p->len;
+	sum->pkts++;
+	sum->bytes += p->len;
+	sum->hits++;
 }
 
 /* The nat/fnat part of the express lane (natexpress.c). Each returns 1 when it sent p (TX,

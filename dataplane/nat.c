@@ -383,11 +383,7 @@ have:
 	re = &w->flows[fe->peer - 1];
 	tenbin_nat_track_forward(w, s, fe, re, h->proto, h->tcp_flags);
 
-	/* Destination: the backend as the reverse key names it; fnat source: our address. */
-	if (fe->flags & TENBIN_FF_FNAT)
-		tenbin_nat_rewrite(f, &hh, re->dst, re->dport_be, re->src, re->sport_be);
-	else
-		tenbin_nat_rewrite(f, &hh, NULL, 0, re->src, re->sport_be);
+	tenbin_nat_rewrite_forward(f, &hh, fe, re);
 	if (syn && s->mss_max != 0 && tenbin_tcp_clamp_mss(f, &hh, s->mss_max, 0))
 		c->global[TENBIN_CTR_MSS_CLAMPED]++;
 	if ((fe->flags & TENBIN_FF_FNAT) && s->client_addr == 1 && h->proto == IPPROTO_TCP) {
@@ -454,11 +450,7 @@ int tenbin_nat_reply(struct tenbin_worker *w, struct tenbin_pkt *p, const struct
 		return tenbin_icmp_time_exceeded(w, p, h);
 	tenbin_nat_track_reply(w, s, &conn, h->proto, h->tcp_flags);
 
-	/* Source: the VIP and port the client spoke to; fnat destination: the client. */
-	if (conn.fwd.flags & TENBIN_FF_FNAT)
-		tenbin_nat_rewrite(f, h, conn.fwd.dst, conn.fwd.dport_be, conn.fwd.src, conn.fwd.sport_be);
-	else
-		tenbin_nat_rewrite(f, h, conn.fwd.dst, conn.fwd.dport_be, NULL, 0);
+	tenbin_nat_rewrite_reply(f, h, &conn.fwd);
 	if (h->proto == IPPROTO_TCP && (h->tcp_flags & TENBIN_TCP_SYN)) {
 		/* With TOA, the client's segments may grow by the option: it learns a smaller MSS
 		 * from the SYN-ACK so that a full segment still fits. */

@@ -175,6 +175,27 @@ static inline void tenbin_nat_rewrite(uint8_t *f, const struct tenbin_hdrs *h, c
 	tenbin_nat_rewrite_ip(f, h, src, sport_be, dst, dport_be, 1);
 }
 
+/* A client's packet on its way to the backend: the destination as the reverse entry re
+ * names it, and for fnat (fe: the forward entry) the source too, our local address. */
+static inline void tenbin_nat_rewrite_forward(uint8_t *f, const struct tenbin_hdrs *h, const struct tenbin_flow *fe,
+					      const struct tenbin_flow *re)
+{
+	if (fe->flags & TENBIN_FF_FNAT)
+		tenbin_nat_rewrite(f, h, re->dst, re->dport_be, re->src, re->sport_be);
+	else
+		tenbin_nat_rewrite(f, h, NULL, 0, re->src, re->sport_be);
+}
+
+/* A server's reply on its way to the client: the source the VIP and port the client spoke
+ * to (fe: the forward entry), and for fnat the destination too, the client. */
+static inline void tenbin_nat_rewrite_reply(uint8_t *f, const struct tenbin_hdrs *h, const struct tenbin_flow *fe)
+{
+	if (fe->flags & TENBIN_FF_FNAT)
+		tenbin_nat_rewrite(f, h, fe->dst, fe->dport_be, fe->src, fe->sport_be);
+	else
+		tenbin_nat_rewrite(f, h, fe->dst, fe->dport_be, NULL, 0);
+}
+
 /* The checksum to store for the L4 message f[h->l4_off .. h->l3_end) of protocol proto, its
  * own checksum field counted as zero by the caller: with the pseudo-header for TCP, UDP and
  * ICMPv6, without for ICMP. */

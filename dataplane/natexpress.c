@@ -7,7 +7,7 @@
  * datagram that hits its forward entry, and a server's reply that tenbin_nat_lookup finds
  * (in this lcore's table or, through the shared lock-free state, another's). Tracking, the
  * rewrite and the egress are nat.c's own functions (tenbin_nat_track_forward/_reply,
- * tenbin_nat_rewrite, tenbin_l2_emit, tenbin_nat_emit_to_client); what the lane saves is
+ * tenbin_nat_rewrite_forward/_reply, tenbin_l2_emit, tenbin_nat_emit_to_client); what the lane saves is
  * tenbin_parse, the 38-byte key and the dispatch in front of them.
  *
  * Left to the general path, before anything is changed: SYNs of either side (a SYN may open
@@ -62,13 +62,12 @@ int tenbin_nat_express_forward(struct tenbin_worker *w, struct tenbin_pkt *p, co
 {
 	const struct tenbin_config_set *cs = w->cs;
 	const struct tenbin_service *s = &cs->services[svc];
-	struct tenbin_lcore_counters *c = w->ctr;
 	const struct tenbin_backend *be;
 	struct tenbin_flow *fe, *re;
 	struct tenbin_hdrs h;
 	uint8_t *f = p->buf + p->off;
 	uint8_t mac[6];
-	const uint8_t *dst = mac;
+	const uint8_t *dst;
 	uint8_t port;
 
 	express_hdrs(p, x, &h);
@@ -87,31 +86,19 @@ int tenbin_nat_express_forward(struct tenbin_worker *w, struct tenbin_pkt *p, co
 		return 0; /* the handshake's ACK may take the client address option */
 
 	/* The way out, as tenbin_forward takes it for nat: untagged, next hop known. */
+	dst = tenbin_express_next_hop(w, be, mac);
+	if (dst == NULL)
+		return 0;
 	port = be->egress_port;
-	if (port >= TENBIN_MAX_PORTS || be->family != 4 || be->vlan != 0 || cs->ports[port].vlan != 0)
-		return 0;
-	if (be->flags & TENBIN_BE_STATIC_MAC)
-		dst = be->mac;
-	else if (!tenbin_neigh_mac(w, be->neigh, mac))
-		return 0;
 
 	/* Committed: what tenbin_nat_forward does for a flow hit. */
 	re = &w->flows[fe->peer - 1];
 	tenbin_nat_track_forward(w, s, fe, re, x->proto, x->tcp_flags);
-	if (fe->flags & TENBIN_FF_FNAT)
-		tenbin_nat_rewrite(f, &h, re->dst, re->dport_be, re->src, re->sport_be);
-	else
-		tenbin_nat_rewrite(f, &h, NULL, 0, re->src, re->sport_be);
+	tenbin_nat_rewrite_forward(f, &h, fe, re);
 	tenbin_l2_emit(w, p, &h, dst, port, 0); /* cannot fail untagged: the L3 header stays */
 	p->out_port = port;
 	p->verdict = TENBIN_V_TX;
-	c->service[svc][TENBIN_OBJ_PKTS]++;
-	c->service[svc][TENBIN_OBJ_BYTES] += p->len;
-	c->backend[fe->backend][TENBIN_OBJ_PKTS]++;
-	c->backend[fe->backend][TENBIN_OBJ_BYTES] += p->len;
-	sum->pkts++;
-	sum->bytes += p->len;
-	sum->hits++;
+	tenbin_express_count_hit(w, p, svc, fe->backend, sum);
 	return 1;
 }
 
@@ -146,10 +133,7 @@ int tenbin_nat_express_reply(struct tenbin_worker *w, struct tenbin_pkt *p, cons
 
 	/* Committed: what tenbin_nat_reply does for a non-SYN reply. */
 	tenbin_nat_track_reply(w, &cs->services[svc], &conn, x->proto, x->tcp_flags);
-	if (conn.fwd.flags & TENBIN_FF_FNAT)
-		tenbin_nat_rewrite(f, &h, conn.fwd.dst, conn.fwd.dport_be, conn.fwd.src, conn.fwd.sport_be);
-	else
-		tenbin_nat_rewrite(f, &h, conn.fwd.dst, conn.fwd.dport_be, NULL, 0);
+	tenbin_nat_rewrite_reply(f, &h, &conn.fwd);
 	tenbin_nat_emit_to_client(w, p, &h, &conn.hop); /* cannot fail: port checked, untagged */
 	if (conn.slot != w->slot)
 		c->global[TENBIN_CTR_NAT_REPLIES_REMOTE]++;
