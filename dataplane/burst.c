@@ -5,15 +5,16 @@
  * Stage 1 looks at every frame of the burst and prefetches its flow bucket; stage 2 decides
  * each frame (the l3fwd / rte_hash bulk-lookup pattern, see lcore.c). Most frames a
  * balancer sees are the one case that matters for its throughput: an untagged IPv4 TCP or
- * UDP segment, no options, not fragmented, to a DSR VIP, of a flow already in the table.
- * The express lane takes exactly that case with code written for it: it reads the IPv4
- * header in place instead of filling struct tenbin_hdrs and a 38-byte key, compares the
- * key as five words, and adds the burst's global counters once. Every other frame, and any
- * express frame that meets something unusual (a VIP memo miss, a NAT service, no live
- * flow, a re-selection, an unresolved neighbour, a VLAN on the way out, TTL 1 for l3dsr),
- * goes the general way, tenbin_prepare + tenbin_process_prepared, before the express lane
- * has changed anything. So for every frame the result (bytes, verdict, counters, flow
- * entry) is the general path's; FuzzExpressMatchesGeneral checks that.
+ * UDP segment, no options, not fragmented, of a flow already in the table: to a DSR VIP, or
+ * either direction of an established nat/fnat connection (natexpress.c). The express lane
+ * takes exactly that case with code written for it: it reads the IPv4 header in place
+ * instead of filling struct tenbin_hdrs and a 38-byte key, compares the key as five words,
+ * and adds the burst's global counters once. Every other frame, and any express frame that
+ * meets something unusual (no live flow, a re-selection, an unresolved neighbour, a VLAN on
+ * the way out, TTL 1 for l3dsr, and natexpress.c's own list), goes the general way,
+ * tenbin_prepare + tenbin_process_prepared, before the express lane has changed anything.
+ * So for every frame the result (bytes, verdict, counters, flow entries, nat hops) is the
+ * general path's; FuzzExpressMatchesGeneral and FuzzExpressNATMatchesGeneral check that.
  */
 #include <netinet/in.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 #include <rte_tcp.h>
 
 #include "dataplane.h"
+#include "express.h"
 #include "flow.h"
 #include "forward.h"
 #include "lcore.h"
@@ -30,22 +32,8 @@
 #include "select.h"
 #include "vip.h"
 
-#define ETH_LEN  14
-#define IPV4_LEN 20 /* the express lane takes IHL 5 only */
-
-/* An express-lane frame as stage 1 read it. Words are as they lie in the packet. */
-struct express {
-	uint32_t src, dst;
-	uint32_t ports;     /* source port, then destination port: the key's layout */
-	uint32_t sig;       /* tenbin_flow_sig of the frame's key; 0: not an express frame */
-	uint8_t  proto;
-	uint8_t  tcp_flags;
-};
-
-/* Global counters of the burst's express frames, added once at its end. */
-struct express_sums {
-	uint64_t pkts, bytes, hits;
-};
+#define ETH_LEN  TENBIN_EXPRESS_ETH_LEN
+#define IPV4_LEN TENBIN_EXPRESS_IPV4_LEN
 
 /* Stage 1: whether f is an untagged IPv4 TCP/UDP frame with a 20-byte header, not a
  * fragment, whose headers tenbin_parse would accept as they are. Reads only what it has
@@ -91,15 +79,25 @@ static inline int express_read(const struct tenbin_pkt *p, struct express *x)
 	return 1;
 }
 
-/* Whether flow entry e holds x's key (the 38 bytes from src to family, as five words; the
- * last word's top two bytes are state and flags, not key). */
-static inline int express_key_eq(const struct tenbin_flow *e, const struct express *x)
+/* The VIP lookup on a memo miss, out of line: the hit is the case to keep short. */
+static __attribute__((noinline)) uint16_t express_vip_miss(struct tenbin_worker *w, const struct express *x)
 {
-	uint64_t k[5];
+	uint8_t vip[16] = { 0 };
 
-	memcpy(k, e->src, sizeof(k));
-	return ((k[0] ^ x->src) | k[1] | (k[2] ^ x->dst) | k[3] |
-		((k[4] ^ (x->ports | (uint64_t)x->proto << 32 | (uint64_t)4 << 40)) & 0xffffffffffffull)) == 0;
+	memcpy(vip, &x->dst, 4);
+	return tenbin_vip_find_memo(w, vip, 4, x->proto, rte_be_to_cpu_16((uint16_t)(x->ports >> 16)));
+}
+
+/* x's service through the memo the general path keeps (tenbin_vip_find_memo), or
+ * TENBIN_NO_SERVICE. */
+static inline uint16_t express_vip(struct tenbin_worker *w, const struct tenbin_config_set *cs,
+				   const struct express *x)
+{
+	if (w->vip_memo_gen == cs->generation && w->vip_memo_family == 4 && w->vip_memo_proto == x->proto &&
+	    w->vip_memo_port == rte_be_to_cpu_16((uint16_t)(x->ports >> 16)) && w->vip_memo_addr[0] == x->dst &&
+	    w->vip_memo_addr[1] == 0)
+		return w->vip_memo_svc;
+	return express_vip_miss(w, x);
 }
 
 /* Stage 2: the express lane proper. Returns 1 when it sent p (TX), 0 when p must go the
@@ -110,34 +108,27 @@ static inline int express_send(struct tenbin_worker *w, struct tenbin_pkt *p, co
 	const struct tenbin_config_set *cs = w->cs;
 	const struct tenbin_service *s;
 	const struct tenbin_backend *be;
-	struct tenbin_flow *b, *e = NULL;
+	struct tenbin_flow *e;
 	uint8_t *f = p->buf + p->off;
 	uint8_t mac[6];
-	const uint8_t *dst = mac;
+	const uint8_t *dst;
 	uint16_t svc;
 	uint8_t port;
-	int i;
 
-	/* The VIP: only through the memo the general path keeps (process.c, vip_find_memo). */
-	if (cs == NULL || w->vip_memo_gen != cs->generation || w->vip_memo_family != 4 ||
-	    w->vip_memo_proto != x->proto || w->vip_memo_port != rte_be_to_cpu_16((uint16_t)(x->ports >> 16)) ||
-	    w->vip_memo_addr[0] != x->dst || w->vip_memo_addr[1] != 0)
+	/* The VIP: a nat/fnat service's packets go to natexpress.c, and so do those to no VIP
+	 * (a server's reply, if any). */
+	if (cs == NULL)
 		return 0;
-	svc = w->vip_memo_svc;
+	svc = express_vip(w, cs, x);
 	if (svc >= TENBIN_MAX_SERVICES)
-		return 0;
+		return svc == TENBIN_NO_SERVICE ? tenbin_nat_express_reply(w, p, x, sum) : 0;
 	s = &cs->services[svc];
 	if (s->mode != TENBIN_MODE_L2DSR && s->mode != TENBIN_MODE_L3DSR)
-		return 0;
+		return s->mode == TENBIN_MODE_NAT || s->mode == TENBIN_MODE_FNAT ?
+		       tenbin_nat_express_forward(w, p, x, svc, sum) : 0;
 
 	/* The flow: the first live way with the key, as tenbin_flow_find finds it. */
-	b = tenbin_flow_bucket(w, x->sig);
-	for (i = 0; i < TENBIN_FLOW_BUCKET_WAYS; i++) {
-		if (b[i].sig == x->sig && !tenbin_flow_expired(&b[i], w->now32) && express_key_eq(&b[i], x)) {
-			e = &b[i];
-			break;
-		}
-	}
+	e = tenbin_express_find(w, x);
 	if (e == NULL || e->service != svc)
 		return 0;
 	/* a SYN on a closed connection's tuple is scheduled afresh (dsr() in process.c) */
@@ -149,15 +140,10 @@ static inline int express_send(struct tenbin_worker *w, struct tenbin_pkt *p, co
 		return 0;
 
 	/* The way out (tenbin_forward): untagged, next hop known, TTL left for l3dsr. */
+	dst = tenbin_express_next_hop(w, be, mac);
+	if (dst == NULL || (s->mode == TENBIN_MODE_L3DSR && f[ETH_LEN + 8] <= 1))
+		return 0;
 	port = be->egress_port;
-	if (port >= TENBIN_MAX_PORTS || be->family != 4 || be->vlan != 0 || cs->ports[port].vlan != 0)
-		return 0;
-	if (be->flags & TENBIN_BE_STATIC_MAC)
-		dst = be->mac;
-	else if (!tenbin_neigh_mac(w, be->neigh, mac))
-		return 0;
-	if (s->mode == TENBIN_MODE_L3DSR && f[ETH_LEN + 8] <= 1)
-		return 0;
 
 	/* Committed: what dsr() and tenbin_forward() do for a flow hit. */
 	e->state = x->proto == IPPROTO_TCP ? tenbin_tcp_next_state(e->state, x->tcp_flags) : TENBIN_FS_UDP;
@@ -173,13 +159,7 @@ static inline int express_send(struct tenbin_worker *w, struct tenbin_pkt *p, co
 	memcpy(f + 6, w->port_infos[port].mac, 6);
 	p->out_port = port;
 	p->verdict = TENBIN_V_TX;
-	w->ctr->service[svc][TENBIN_OBJ_PKTS]++;
-	w->ctr->service[svc][TENBIN_OBJ_BYTES] += p->len;
-	w->ctr->backend[e->backend][TENBIN_OBJ_PKTS]++;
-	w->ctr->backend[e->backend][TENBIN_OBJ_BYTES] += p->len;
-	sum->pkts++;
-	sum->bytes += p->len;
-	sum->hits++;
+	tenbin_express_count_hit(w, p, svc, e->backend, sum);
 	return 1;
 }
 
@@ -187,7 +167,7 @@ void tenbin_burst(struct tenbin_worker *w, struct tenbin_pkt *p, uint16_t n)
 {
 	struct express x[TENBIN_BURST];
 	struct tenbin_prepared pp[TENBIN_BURST];
-	struct express_sums sum = { 0, 0, 0 };
+	struct express_sums sum = { 0, 0, 0, 0 };
 	uint64_t *g = w->ctr->global;
 	uint16_t base, i;
 
@@ -221,6 +201,7 @@ void tenbin_burst(struct tenbin_worker *w, struct tenbin_pkt *p, uint16_t n)
 	g[TENBIN_CTR_RX_PKTS] += sum.pkts;
 	g[TENBIN_CTR_RX_BYTES] += sum.bytes;
 	g[TENBIN_CTR_FLOW_HIT] += sum.hits;
+	g[TENBIN_CTR_NAT_REPLIES] += sum.replies;
 	g[TENBIN_CTR_TX_PKTS] += sum.pkts;
 	g[TENBIN_CTR_TX_BYTES] += sum.bytes;
 	w->express_pkts += sum.pkts;

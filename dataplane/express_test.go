@@ -32,57 +32,121 @@ func expressInputs() (takes, leaves [][]byte) {
 }
 
 // pairedEnvs are two identical regions: one driven through tenbin_burst (express lane
-// included, as the lcore loop runs it), one through the general path alone.
-type pairedEnvs struct{ express, general *env }
-
-func newPairedEnvs(t testing.TB) pairedEnvs {
-	return pairedEnvs{express: newEnv(t, topology()), general: newEnv(t, topology())}
+// included, as the lcore loop runs it), one through the general path alone. Each has a
+// harness per lcore slot (the regions have two), so replies can come in on another lcore.
+type pairedEnvs struct {
+	express, general *env
+	slot1            [2]*Harness // express, general: lcore slot 1 of each region
 }
 
-// reset takes both regions back to the state newPairedEnvs left them in: no flows, no
-// counters, only the routers' MACs learned, the harnesses' memos forgotten. Far cheaper
-// than new regions, so the fuzzer can afford one clean start per input.
+func newPairedEnvs(t testing.TB) pairedEnvs { return newPairedEnvsFor(t, topology) }
+
+func newPairedEnvsFor(t testing.TB, d func() *shm.Desired) pairedEnvs {
+	t.Helper()
+	p := pairedEnvs{express: newEnv(t, d()), general: newEnv(t, d())}
+	for i, e := range []*env{p.express, p.general} {
+		h, err := NewHarness(e.region, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(h.Close)
+		p.slot1[i] = h
+	}
+	return p
+}
+
+// harnesses are the express and the general region's harnesses of lcore slot.
+func (p pairedEnvs) harnesses(slot int) (express, general *Harness) {
+	if slot == 0 {
+		return p.express.h, p.general.h
+	}
+	return p.slot1[0], p.slot1[1]
+}
+
+// expressSent is how many frames the express lane sent on both slots.
+func (p pairedEnvs) expressSent() uint64 { return p.express.h.ExpressSent() + p.slot1[0].ExpressSent() }
+
+// reset takes both regions back to the state newPairedEnvs left them in: no flows (nor
+// nat hops), no counters, only the routers' MACs learned, the harnesses' memos and fnat
+// port cursors forgotten. Far cheaper than new regions, so the fuzzer can afford one clean
+// start per input.
 func (p pairedEnvs) reset(t *testing.T) {
 	t.Helper()
-	for _, e := range []*env{p.express, p.general} {
+	for i, e := range []*env{p.express, p.general} {
 		e.t = t // the env's own t may be the fuzz target's F, which must not be used inside it
-		clear(e.region.Flows(0))
-		*e.region.Counters(0) = shm.LcoreCounters{}
+		for slot, h := range []*Harness{e.h, p.slot1[i]} {
+			clear(e.region.Flows(slot))
+			clear(e.region.FlowHops(slot))
+			*e.region.Counters(slot) = shm.LcoreCounters{}
+			if err := h.Reset(e.region, slot); err != nil {
+				t.Fatal(err)
+			}
+		}
 		for i := range shm.MaxNeigh {
 			*e.region.NeighState(i) = shm.NeighState{}
-		}
-		if err := e.h.Reset(e.region, 0); err != nil {
-			t.Fatal(err)
 		}
 		e.learnRouters()
 	}
 }
 
-// run sends frame through both at time now and fails the test where they differ in what
-// a user could see: the frame sent, its port, the verdict, the drop reason.
+// run sends frame through both on lcore slot 0 at time now and fails the test where they
+// differ in what a user could see: the frame sent, its port, the verdict, the drop reason.
 func (p pairedEnvs) run(t *testing.T, frame []byte, port int, now uint64) Result {
 	t.Helper()
-	got := p.express.h.Process(frame, port, now)
-	want := p.general.h.ProcessGeneral(frame, port, now)
+	return p.runOn(t, 0, frame, port, now)
+}
+
+// runOn is run on lcore slot.
+func (p pairedEnvs) runOn(t *testing.T, slot int, frame []byte, port int, now uint64) Result {
+	t.Helper()
+	x, g := p.harnesses(slot)
+	got := x.Process(frame, port, now)
+	want := g.ProcessGeneral(frame, port, now)
 	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("frame % x on port %d at %d:\nexpress lane: %+v\ngeneral path: %+v", frame, port, now, got, want)
+		t.Fatalf("frame % x on slot %d port %d at %d:\nexpress lane: %+v\ngeneral path: %+v", frame, slot, port, now, got, want)
 	}
 	return got
 }
 
-// same fails the test unless both regions hold the same counters (global, per drop, per
-// service and backend) and the same flow table, entry by entry.
+// same fails the test unless both regions hold, for every lcore slot, the same counters
+// (global, per drop, per service and backend, replies), the same flow table entry by entry
+// and the same nat hops: all the state nat/fnat keep in the region, fnat ports included
+// (natport.c allocates from the flow table).
 func (p pairedEnvs) same(t *testing.T) {
 	t.Helper()
-	if a, b := *p.express.region.Counters(0), *p.general.region.Counters(0); !reflect.DeepEqual(a, b) {
-		t.Fatalf("counters differ:\nexpress lane: %v\ngeneral path: %v", p.express.counters(), p.general.counters())
-	}
-	a, b := p.express.region.Flows(0), p.general.region.Flows(0)
-	for i := range a {
-		if a[i] != b[i] {
-			t.Fatalf("flow entry %d differs:\nexpress lane: %+v\ngeneral path: %+v", i, a[i], b[i])
+	for slot := range 2 {
+		if a, b := p.express.region.Counters(slot), p.general.region.Counters(slot); *a != *b {
+			t.Fatalf("slot %d: counters differ:\nexpress lane: %v\ngeneral path: %v", slot, slotCounters(a), slotCounters(b))
+		}
+		a, b := p.express.region.Flows(slot), p.general.region.Flows(slot)
+		for i := range a {
+			if a[i] != b[i] {
+				t.Fatalf("slot %d: flow entry %d differs:\nexpress lane: %+v\ngeneral path: %+v", slot, i, a[i], b[i])
+			}
+		}
+		ha, hb := p.express.region.FlowHops(slot), p.general.region.FlowHops(slot)
+		for i := range ha {
+			if ha[i] != hb[i] {
+				t.Fatalf("slot %d: nat hop %d differs:\nexpress lane: %+v\ngeneral path: %+v", slot, i, ha[i], hb[i])
+			}
 		}
 	}
+}
+
+// slotCounters names a slot's non-zero global counters and drops, for failure messages.
+func slotCounters(c *shm.LcoreCounters) map[string]uint64 {
+	m := map[string]uint64{}
+	for i, n := range shm.CounterNames {
+		if c.Global[i] != 0 {
+			m[n] = c.Global[i]
+		}
+	}
+	for i, n := range shm.DropReasonNames {
+		if c.Drops[i] != 0 {
+			m["drop:"+n] = c.Drops[i]
+		}
+	}
+	return m
 }
 
 // TestExpressLaneSendsDSRFlowHits: the second packet of an l2dsr/l3dsr flow goes the

@@ -100,21 +100,20 @@ static void refresh(struct tenbin_flow *fe, uint32_t fexp, struct tenbin_flow *r
 		__atomic_compare_exchange_n(&re->expires_ms, &rexp, want, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
 }
 
-/* The owner's view after a client packet with tcp flags: flags, state, expiry. */
-static void track_forward(struct tenbin_worker *w, const struct tenbin_service *s, struct tenbin_flow *fe,
-			  struct tenbin_flow *re, const struct tenbin_hdrs *h)
+void tenbin_nat_track_forward(struct tenbin_worker *w, const struct tenbin_service *s, struct tenbin_flow *fe,
+			      struct tenbin_flow *re, uint8_t proto, uint8_t tcp_flags)
 {
 	uint8_t ff = fe->flags, st;
 
-	if (h->proto == IPPROTO_TCP) {
+	if (proto == IPPROTO_TCP) {
 		/* Relaxed: rev_flags is a lone byte other lcores OR into. */
 		uint8_t rf = __atomic_load_n(&fe->rev_flags, __ATOMIC_RELAXED);
 
-		if (h->tcp_flags & TENBIN_TCP_RST)
+		if (tcp_flags & TENBIN_TCP_RST)
 			ff |= TENBIN_FF_FWD_RST;
-		if (h->tcp_flags & TENBIN_TCP_FIN)
+		if (tcp_flags & TENBIN_TCP_FIN)
 			ff |= TENBIN_FF_FWD_FIN;
-		if ((h->tcp_flags & (TENBIN_TCP_ACK | TENBIN_TCP_SYN)) == TENBIN_TCP_ACK && (rf & TENBIN_RF_SYNACK))
+		if ((tcp_flags & (TENBIN_TCP_ACK | TENBIN_TCP_SYN)) == TENBIN_TCP_ACK && (rf & TENBIN_RF_SYNACK))
 			ff |= TENBIN_FF_FWD_ACK;
 		st = tenbin_nat_tcp_state(ff, rf);
 	} else {
@@ -382,13 +381,9 @@ open:
 	be = &cs->backends[fe->backend];
 have:
 	re = &w->flows[fe->peer - 1];
-	track_forward(w, s, fe, re, h);
+	tenbin_nat_track_forward(w, s, fe, re, h->proto, h->tcp_flags);
 
-	/* Destination: the backend as the reverse key names it; fnat source: our address. */
-	if (fe->flags & TENBIN_FF_FNAT)
-		tenbin_nat_rewrite(f, &hh, re->dst, re->dport_be, re->src, re->sport_be);
-	else
-		tenbin_nat_rewrite(f, &hh, NULL, 0, re->src, re->sport_be);
+	tenbin_nat_rewrite_forward(f, &hh, fe, re);
 	if (syn && s->mss_max != 0 && tenbin_tcp_clamp_mss(f, &hh, s->mss_max, 0))
 		c->global[TENBIN_CTR_MSS_CLAMPED]++;
 	if ((fe->flags & TENBIN_FF_FNAT) && s->client_addr == 1 && h->proto == IPPROTO_TCP) {
@@ -455,11 +450,7 @@ int tenbin_nat_reply(struct tenbin_worker *w, struct tenbin_pkt *p, const struct
 		return tenbin_icmp_time_exceeded(w, p, h);
 	tenbin_nat_track_reply(w, s, &conn, h->proto, h->tcp_flags);
 
-	/* Source: the VIP and port the client spoke to; fnat destination: the client. */
-	if (conn.fwd.flags & TENBIN_FF_FNAT)
-		tenbin_nat_rewrite(f, h, conn.fwd.dst, conn.fwd.dport_be, conn.fwd.src, conn.fwd.sport_be);
-	else
-		tenbin_nat_rewrite(f, h, conn.fwd.dst, conn.fwd.dport_be, NULL, 0);
+	tenbin_nat_rewrite_reply(f, h, &conn.fwd);
 	if (h->proto == IPPROTO_TCP && (h->tcp_flags & TENBIN_TCP_SYN)) {
 		/* With TOA, the client's segments may grow by the option: it learns a smaller MSS
 		 * from the SYN-ACK so that a full segment still fits. */

@@ -144,6 +144,11 @@ int tenbin_nat_reply(struct tenbin_worker *w, struct tenbin_pkt *p, const struct
 int tenbin_nat_lookup(const struct tenbin_worker *w, const struct tenbin_flow_key *k, uint32_t sig,
 		      struct tenbin_nat_conn *c);
 
+/* The owner's view after a client packet of proto with tcp flags: the forward entry fe's
+ * flags and state, both entries' expiry (re: the reverse entry). */
+void tenbin_nat_track_forward(struct tenbin_worker *w, const struct tenbin_service *s, struct tenbin_flow *fe,
+			      struct tenbin_flow *re, uint8_t proto, uint8_t tcp_flags);
+
 /* Keeps a connection's state and expiry from a reply with tcp flags (any lcore). */
 void tenbin_nat_track_reply(struct tenbin_worker *w, const struct tenbin_service *s,
 			    const struct tenbin_nat_conn *c, uint8_t proto, uint8_t tcp_flags);
@@ -168,6 +173,27 @@ static inline void tenbin_nat_rewrite(uint8_t *f, const struct tenbin_hdrs *h, c
 				      uint16_t sport_be, const uint8_t *dst, uint16_t dport_be)
 {
 	tenbin_nat_rewrite_ip(f, h, src, sport_be, dst, dport_be, 1);
+}
+
+/* A client's packet on its way to the backend: the destination as the reverse entry re
+ * names it, and for fnat (fe: the forward entry) the source too, our local address. */
+static inline void tenbin_nat_rewrite_forward(uint8_t *f, const struct tenbin_hdrs *h, const struct tenbin_flow *fe,
+					      const struct tenbin_flow *re)
+{
+	if (fe->flags & TENBIN_FF_FNAT)
+		tenbin_nat_rewrite(f, h, re->dst, re->dport_be, re->src, re->sport_be);
+	else
+		tenbin_nat_rewrite(f, h, NULL, 0, re->src, re->sport_be);
+}
+
+/* A server's reply on its way to the client: the source the VIP and port the client spoke
+ * to (fe: the forward entry), and for fnat the destination too, the client. */
+static inline void tenbin_nat_rewrite_reply(uint8_t *f, const struct tenbin_hdrs *h, const struct tenbin_flow *fe)
+{
+	if (fe->flags & TENBIN_FF_FNAT)
+		tenbin_nat_rewrite(f, h, fe->dst, fe->dport_be, fe->src, fe->sport_be);
+	else
+		tenbin_nat_rewrite(f, h, fe->dst, fe->dport_be, NULL, 0);
 }
 
 /* The checksum to store for the L4 message f[h->l4_off .. h->l3_end) of protocol proto, its

@@ -11,7 +11,7 @@
 #include "nat.h"
 
 /* Patches the L4 checksum at field (NULL: there is none) for old → new, n16 16-bit words. */
-static void l4_patch(uint8_t *field, int udp, const void *old, const void *new, unsigned n16)
+static inline __attribute__((always_inline)) void l4_patch(uint8_t *field, int udp, const void *old, const void *new, unsigned n16)
 {
 	if (field == NULL)
 		return;
@@ -21,6 +21,24 @@ static void l4_patch(uint8_t *field, int udp, const void *old, const void *new, 
 		tenbin_csum_patch(field, old, new, n16);
 }
 
+/* Rewrites one side of the packet: its address at a (alen bytes) to na and, when port is
+ * not NULL, its port to port_be, patching the IPv4 header checksum (ipc; NULL for IPv6) and
+ * the L4 checksum (l4c) as it goes. Inlined once per address length, so that the checksum
+ * loops run over a constant number of words (unrolled). */
+static inline __attribute__((always_inline)) void
+rewrite_side(uint8_t *ipc, uint8_t *l4c, int udp, uint8_t *a, const uint8_t *na, unsigned alen, uint8_t *port,
+	     uint16_t port_be)
+{
+	if (ipc != NULL)
+		tenbin_csum_patch(ipc, a, na, alen / 2);
+	l4_patch(l4c, udp, a, na, alen / 2);
+	memcpy(a, na, alen);
+	if (port != NULL) {
+		l4_patch(l4c, udp, port, &port_be, 1);
+		memcpy(port, &port_be, 2);
+	}
+}
+
 void tenbin_nat_rewrite_ip(uint8_t *f, const struct tenbin_hdrs *h, const uint8_t *src, uint16_t sport_be,
 			   const uint8_t *dst, uint16_t dport_be, int ttl)
 {
@@ -28,7 +46,6 @@ void tenbin_nat_rewrite_ip(uint8_t *f, const struct tenbin_hdrs *h, const uint8_
 	uint8_t *l4 = h->l4_off != 0 ? f + h->l4_off : NULL;
 	uint8_t *l4c = NULL;
 	int v4 = h->family == 4, udp = h->proto == IPPROTO_UDP;
-	unsigned alen = v4 ? 4 : 16;
 	uint8_t *sa = ip + (v4 ? 12 : 8), *da = ip + (v4 ? 16 : 24);
 
 	if (l4 != NULL && h->proto == IPPROTO_TCP && h->l4_off + 18u <= h->l3_end)
@@ -39,23 +56,15 @@ void tenbin_nat_rewrite_ip(uint8_t *f, const struct tenbin_hdrs *h, const uint8_
 		l4 = NULL; /* ICMP: the caller recomputes its checksum */
 	if (src != NULL) {
 		if (v4)
-			tenbin_csum_patch(ip + 10, sa, src, 2);
-		l4_patch(l4c, udp, sa, src, alen / 2);
-		memcpy(sa, src, alen);
-		if (l4 != NULL) {
-			l4_patch(l4c, udp, l4, &sport_be, 1);
-			memcpy(l4, &sport_be, 2);
-		}
+			rewrite_side(ip + 10, l4c, udp, sa, src, 4, l4, sport_be);
+		else
+			rewrite_side(NULL, l4c, udp, sa, src, 16, l4, sport_be);
 	}
 	if (dst != NULL) {
 		if (v4)
-			tenbin_csum_patch(ip + 10, da, dst, 2);
-		l4_patch(l4c, udp, da, dst, alen / 2);
-		memcpy(da, dst, alen);
-		if (l4 != NULL) {
-			l4_patch(l4c, udp, l4 + 2, &dport_be, 1);
-			memcpy(l4 + 2, &dport_be, 2);
-		}
+			rewrite_side(ip + 10, l4c, udp, da, dst, 4, l4 ? l4 + 2 : NULL, dport_be);
+		else
+			rewrite_side(NULL, l4c, udp, da, dst, 16, l4 ? l4 + 2 : NULL, dport_be);
 	}
 	if (!ttl)
 		return;

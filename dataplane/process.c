@@ -255,29 +255,6 @@ static int by_mode(struct tenbin_worker *w, struct tenbin_pkt *p, const struct t
 	}
 }
 
-/* tenbin_vip_find_l4 for a flow key, through the worker's one-entry memo (the config set
- * is immutable while its generation lasts). */
-static uint16_t vip_find_memo(struct tenbin_worker *w, const struct tenbin_flow_key *k, uint16_t port)
-{
-	uint64_t a[2];
-
-	memcpy(a, k->dst, 16);
-	if (w->vip_memo_gen != w->cs->generation) {
-		w->vip_memo_gen = w->cs->generation;
-		w->vip_memo_family = 0;
-	} else if (w->vip_memo_family == k->family && w->vip_memo_proto == k->proto &&
-		   w->vip_memo_port == port && ((a[0] ^ w->vip_memo_addr[0]) | (a[1] ^ w->vip_memo_addr[1])) == 0) {
-		return w->vip_memo_svc;
-	}
-	w->vip_memo_svc = tenbin_vip_find_l4(w->cs, k->dst, k->family, k->proto, port);
-	w->vip_memo_addr[0] = a[0];
-	w->vip_memo_addr[1] = a[1];
-	w->vip_memo_port = port;
-	w->vip_memo_proto = k->proto;
-	w->vip_memo_family = k->family;
-	return w->vip_memo_svc;
-}
-
 /* TCP/UDP towards a VIP (the key's destination, zero-padded like every VIP address). */
 static int l4(struct tenbin_worker *w, struct tenbin_pkt *p, const struct tenbin_hdrs *h,
 	      const struct tenbin_flow_key *k, uint32_t sig)
@@ -294,7 +271,7 @@ static int l4(struct tenbin_worker *w, struct tenbin_pkt *p, const struct tenbin
 			return TENBIN_DROP_FRAGMENT;
 		return by_mode(w, p, h, svc, k, sig, e, fw);
 	}
-	svc = vip_find_memo(w, k, rte_be_to_cpu_16(h->dport_be));
+	svc = tenbin_vip_find_memo(w, k->dst, k->family, k->proto, rte_be_to_cpu_16(h->dport_be));
 	if (svc == TENBIN_NO_SERVICE) { /* a nat/fnat server's reply, or no_vip */
 		if (!tenbin_ipv4_csum_ok(p->buf + p->off, h, p->flags & TENBIN_PKT_IP_CSUM_GOOD))
 			return TENBIN_DROP_BAD_IP_CSUM;

@@ -32,7 +32,8 @@ void tenbin_prepare(const struct tenbin_pkt *p, struct tenbin_prepared *pp);
 int tenbin_process_prepared(struct tenbin_worker *w, struct tenbin_pkt *p, const struct tenbin_prepared *pp);
 
 /* n frames in bursts of TENBIN_BURST, each as tenbin_process would: both stages, with
- * an express lane for flow hits of DSR services (burst.c). Sets every frame's verdict. */
+ * an express lane for flow hits of DSR services and of established nat/fnat connections
+ * (burst.c, natexpress.c). Sets every frame's verdict. */
 void tenbin_burst(struct tenbin_worker *w, struct tenbin_pkt *p, uint16_t n);
 
 #endif /* TENBIN_PROCESS_H */

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "dataplane.h"
 #include "tenbin_shm.h"
 
 #define TENBIN_NO_SERVICE 0xffff
@@ -47,6 +48,32 @@ tenbin_vip_find_l4(const struct tenbin_config_set *cs, const uint8_t addr[16], u
 	if (s == TENBIN_NO_SERVICE && port != 0)
 		s = tenbin_vip_find(cs, addr, family, proto, 0);
 	return s;
+}
+
+/* tenbin_vip_find_l4 through the worker's one-entry memo (the config set is immutable while
+ * its generation lasts). addr: zero-padded to 16 bytes like every VIP address. The general
+ * path and the express lane share it, so traffic that alternates between them (a nat
+ * connection's two directions) keeps one memo. */
+static inline uint16_t
+tenbin_vip_find_memo(struct tenbin_worker *w, const uint8_t addr[16], uint8_t family, uint8_t proto, uint16_t port)
+{
+	uint64_t a[2];
+
+	memcpy(a, addr, 16);
+	if (w->vip_memo_gen != w->cs->generation) {
+		w->vip_memo_gen = w->cs->generation;
+		w->vip_memo_family = 0;
+	} else if (w->vip_memo_family == family && w->vip_memo_proto == proto && w->vip_memo_port == port &&
+		   ((a[0] ^ w->vip_memo_addr[0]) | (a[1] ^ w->vip_memo_addr[1])) == 0) {
+		return w->vip_memo_svc;
+	}
+	w->vip_memo_svc = tenbin_vip_find_l4(w->cs, addr, family, proto, port);
+	w->vip_memo_addr[0] = a[0];
+	w->vip_memo_addr[1] = a[1];
+	w->vip_memo_port = port;
+	w->vip_memo_proto = proto;
+	w->vip_memo_family = family;
+	return w->vip_memo_svc;
 }
 
 #endif /* TENBIN_VIP_H */
