@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"net/netip"
+	"reflect"
 	"testing"
 
 	"github.com/google/gopacket"
@@ -193,5 +194,37 @@ func TestSYNCopyIsTheSameMixWrittenWithSYNs(t *testing.T) {
 		if tuples, _ := readBack(t, want); frames != len(tuples) || flows != c.Flows {
 			t.Errorf("%s: %d frames and %d flows, want %d and %d", name, frames, flows, len(tuples), c.Flows)
 		}
+	}
+}
+
+// TestOpenThenReplayOpensEachFlowOnceThenReplaysTheMix: the nat/fnat through-PMD mix is one
+// SYN per flow (flowgen -syn's frame for it) followed by the ACK mix, unchanged, rounds times.
+func TestOpenThenReplayOpensEachFlowOnceThenReplaysTheMix(t *testing.T) {
+	c := DefaultConfig()
+	c.Flows = 100
+	acks := write(t, c)
+	var got bytes.Buffer
+	frames, flows, err := OpenThenReplay(&got, bytes.NewReader(acks), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SYN = true
+	syns := write(t, c) // one frame per flow: 100 flows of one size
+	synTuples, _ := readBack(t, syns)
+	ackTuples, _ := readBack(t, acks)
+	gotTuples, _ := readBack(t, got.Bytes())
+	if flows != 100 || frames != 100+3*len(ackTuples) || len(gotTuples) != frames {
+		t.Fatalf("%d frames (%d read back) and %d flows, want %d and 100", frames, len(gotTuples), flows, 100+3*len(ackTuples))
+	}
+	if !bytes.Equal(got.Bytes()[:len(syns)], syns) || len(synTuples) != 100 {
+		t.Errorf("the opening frames are not flowgen -syn's frames, one per flow in order")
+	}
+	for r := range 3 {
+		if part := gotTuples[100+r*len(ackTuples) : 100+(r+1)*len(ackTuples)]; !reflect.DeepEqual(part, ackTuples) {
+			t.Errorf("round %d is not the ACK mix unchanged", r)
+		}
+	}
+	if _, _, err := OpenThenReplay(io.Discard, bytes.NewReader(acks), 0); err == nil {
+		t.Error("0 rounds accepted")
 	}
 }

@@ -19,6 +19,9 @@ func main() {
 	var out, vip, dst, src, size, synOf string
 	flag.StringVar(&out, "o", "flows.pcap", "output pcap")
 	flag.StringVar(&synOf, "syn-of", "", "copy this capture to -o with every TCP segment a SYN (other mix flags are ignored)")
+	var openOf string
+	flag.StringVar(&openOf, "open-of", "", "copy this capture to -o behind one opening SYN per flow, its frames -rounds times (other mix flags are ignored)")
+	rounds := flag.Int("rounds", 7, "with -open-of: how many times the capture follows the opening SYNs")
 	flag.IntVar(&cfg.Flows, "flows", cfg.Flows, "distinct TCP flows (client address and port)")
 	flag.IntVar(&cfg.Packets, "packets", 0, "frames in the capture (0 = every flow and size equally often)")
 	flag.StringVar(&size, "size", "64", "frame size with FCS in bytes (64..1518), or imix (64/594/1518 as 7:4:1)")
@@ -50,6 +53,24 @@ func main() {
 			os.Exit(1)
 		}
 		fmt.Printf("flowgen: %s: %d frames, %d flows, every segment a SYN (from %s)\n", out, frames, flows, synOf)
+		return
+	}
+	if openOf != "" {
+		in, err := os.Open(openOf)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "flowgen:", err)
+			os.Exit(1)
+		}
+		defer in.Close()
+		var frames, flows int
+		if err := writeFile(out, func(w io.Writer) (err error) {
+			frames, flows, err = OpenThenReplay(w, bufio.NewReader(in), *rounds)
+			return err
+		}); err != nil {
+			fmt.Fprintln(os.Stderr, "flowgen:", err)
+			os.Exit(1)
+		}
+		fmt.Printf("flowgen: %s: %d frames, %d flows, an opening SYN per flow then %d rounds of %s\n", out, frames, flows, *rounds, openOf)
 		return
 	}
 	if err := parseInto(&cfg, vip, dst, src, size, *port); err != nil {

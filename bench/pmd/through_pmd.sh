@@ -15,13 +15,14 @@
 #
 # NAT (issue 4) runs in the same loop, on the same vdevs, beside testpmd macswap and tenbin
 # l2dsr: tenbin nat and fnat forward (client → VIP rewritten toward the backend; fnat also
-# from a local address and source port of its pool). They replay the mix with every segment
-# a SYN (flowgen -syn-of: the same frames and flows but for the flags), because nat opens a
-# connection only on a SYN and drops an ACK it holds no state for (nat_no_state), and no
-# server answers here. The capture's first round opens each flow's connection (fnat takes a
-# source port for it: benchctl publish --flows refuses a pool that cannot hold every flow
-# on one lcore, which would measure pool exhaustion); every later SYN finds its live
-# connection and takes the path an ACK would (flow hit, rewrite, forward). Records: part
+# from a local address and source port of its pool). They replay the mix behind one opening
+# SYN per flow (flowgen -open-of: each flow's SYN, then the ACK mix unchanged 7 times),
+# because nat opens a connection only on a SYN and drops an ACK it holds no state for
+# (nat_no_state), and no server answers here. Each SYN opens (or, replayed, finds) its
+# flow's connection (fnat takes a source port for it: benchctl publish --flows refuses a
+# pool that cannot hold every flow on one lcore, which would measure pool exhaustion); the
+# ACKs that follow are established traffic: flow hit, rewrite, forward, 7 in 8 frames.
+# Records: part
 # "pmd", "tenbin nat" and "tenbin fnat". Any run that drops more than 1% of what it
 # receives is recorded as not measured, with the drops by reason, instead of a rate.
 source "$(dirname "$0")/lib.sh"
@@ -40,21 +41,21 @@ usable=1
 dataplane_usable || usable=0
 
 # The nat/fnat mix and how many flows it offers (the fnat pool must hold them).
-NAT_MIX=${FLOWS_PCAP%.pcap}-syn.pcap
+NAT_MIX=${FLOWS_PCAP%.pcap}-open.pcap
 NAT_PCAP=
 NAT_FLOWS=
 NAT_PROBLEM=
 if ((usable)) && [[ " ${TENBIN_MODES[*]} " == *" nat "* || " ${TENBIN_MODES[*]} " == *" fnat "* ]]; then
-	if out=$("$FLOWGEN" -syn-of "$FLOWS_PCAP" -o "$NAT_MIX" 2>&1); then
+	if out=$("$FLOWGEN" -open-of "$FLOWS_PCAP" -o "$NAT_MIX" 2>&1); then
 		log "$out"
 		NAT_FLOWS=$(sed -nE 's/.*: [0-9]+ frames, ([0-9]+) flows.*/\1/p' <<<"$out")
 		NAT_PCAP=$(pcap_dev "$NAT_MIX")
 		if [[ -z $NAT_FLOWS ]]; then
 			NAT_PCAP=
-			NAT_PROBLEM="flowgen -syn-of did not say how many flows $NAT_MIX holds: $out"
+			NAT_PROBLEM="flowgen -open-of did not say how many flows $NAT_MIX holds: $out"
 		fi
 	else
-		NAT_PROBLEM="flowgen -syn-of $FLOWS_PCAP failed: $(tail -1 <<<"$out")"
+		NAT_PROBLEM="flowgen -open-of $FLOWS_PCAP failed: $(tail -1 <<<"$out")"
 	fi
 fi
 if ((quick)); then

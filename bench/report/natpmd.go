@@ -75,11 +75,11 @@ func (r *Report) writeNATPMD(w io.Writer) {
 	p("\n### NAT through ports (issue 4)\n\n"+
 		"tenbin nat and fnat forward (client → VIP rewritten toward the backend; fnat also from a local "+
 		"address and a source port of its pool, 198.19.1.1 ports 1024–65535) on the vdevs above, run in the "+
-		"same repeats as testpmd macswap and tenbin l2dsr. They replay the same 1024 flows with every segment "+
-		"a SYN (`flowgen -syn-of`): nat opens a connection only on a SYN and drops an ACK it holds no state "+
-		"for, and no server answers here. The capture's first round opens each flow's connection (fnat: takes "+
-		"a port; the pool is checked to hold every flow on one lcore); every later SYN finds its connection "+
-		"and takes the forward path an ACK would. A run that dropped more than 1%% of what it received is "+
+		"same repeats as testpmd macswap and tenbin l2dsr. They replay the same 1024 flows behind one opening "+
+		"SYN per flow (`flowgen -open-of`: each flow's SYN, then the ACK mix 7 times): nat opens a connection "+
+		"only on a SYN and drops an ACK it holds no state for, and no server answers here. Each SYN opens (or, "+
+		"replayed, finds) its flow's connection (fnat: takes a port; the pool is checked to hold every flow on "+
+		"one lcore); the ACKs that follow, 7 in 8 frames, are established traffic. A run that dropped more than 1%% of what it received is "+
 		"listed as not measured with its drops. Reproduce this part alone: `%s` (bench/README.md).\n\n", natPMDReproduce)
 	p("| mode | Mpps | ÷ testpmd macswap | ÷ tenbin l2dsr | goal | connections opened, ports taken (last run) | drops (last run) |\n" +
 		"| --- | --- | --- | --- | --- | --- | --- |\n")
