@@ -88,11 +88,16 @@ void tenbin_nat_release(struct tenbin_worker *w, struct tenbin_flow *e)
 /* Sets both entries' expiry when it moves by more than the slack, or shrinks (closing).
  * expected: the values the caller validated; a failed compare-and-swap means another lcore
  * refreshed it meanwhile (or the owner reused the way), and is left alone. */
-static void refresh(struct tenbin_flow *fe, uint32_t fexp, struct tenbin_flow *re, uint32_t rexp, uint32_t want)
+static inline int refresh_due(uint32_t fexp, uint32_t want)
 {
 	int32_t d = (int32_t)(want - fexp);
 
-	if (d >= 0 && d < (int32_t)TENBIN_NAT_SLACK_MS)
+	return !(d >= 0 && d < (int32_t)TENBIN_NAT_SLACK_MS);
+}
+
+static void refresh(struct tenbin_flow *fe, uint32_t fexp, struct tenbin_flow *re, uint32_t rexp, uint32_t want)
+{
+	if (!refresh_due(fexp, want))
 		return;
 	/* Relaxed: the expiry is a lone word; nothing else is published with it. */
 	__atomic_compare_exchange_n(&fe->expires_ms, &fexp, want, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
@@ -123,9 +128,14 @@ void tenbin_nat_track_forward(struct tenbin_worker *w, const struct tenbin_servi
 		fe->flags = ff;
 	if (st != fe->state)
 		__atomic_store_n(&fe->state, st, __ATOMIC_RELAXED);
-	refresh(fe, __atomic_load_n(&fe->expires_ms, __ATOMIC_RELAXED), re,
-		re ? __atomic_load_n(&re->expires_ms, __ATOMIC_RELAXED) : 0,
-		w->now32 + tenbin_nat_timeout_ms(s, st));
+	{
+		uint32_t fexp = __atomic_load_n(&fe->expires_ms, __ATOMIC_RELAXED);
+		uint32_t want = w->now32 + tenbin_nat_timeout_ms(s, st);
+
+		/* The reverse entry's line is read only when the pair's expiry moves. */
+		if (refresh_due(fexp, want))
+			refresh(fe, fexp, re, re ? __atomic_load_n(&re->expires_ms, __ATOMIC_RELAXED) : 0, want);
+	}
 }
 
 void tenbin_nat_track_reply(struct tenbin_worker *w, const struct tenbin_service *s,
@@ -383,7 +393,7 @@ have:
 	re = &w->flows[fe->peer - 1];
 	tenbin_nat_track_forward(w, s, fe, re, h->proto, h->tcp_flags);
 
-	tenbin_nat_rewrite_forward(f, &hh, fe, re);
+	tenbin_nat_rewrite_forward(cs, f, &hh, fe, re);
 	if (syn && s->mss_max != 0 && tenbin_tcp_clamp_mss(f, &hh, s->mss_max, 0))
 		c->global[TENBIN_CTR_MSS_CLAMPED]++;
 	if ((fe->flags & TENBIN_FF_FNAT) && s->client_addr == 1 && h->proto == IPPROTO_TCP) {

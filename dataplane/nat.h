@@ -175,15 +175,22 @@ static inline void tenbin_nat_rewrite(uint8_t *f, const struct tenbin_hdrs *h, c
 	tenbin_nat_rewrite_ip(f, h, src, sport_be, dst, dport_be, 1);
 }
 
-/* A client's packet on its way to the backend: the destination as the reverse entry re
- * names it, and for fnat (fe: the forward entry) the source too, our local address. */
-static inline void tenbin_nat_rewrite_forward(uint8_t *f, const struct tenbin_hdrs *h, const struct tenbin_flow *fe,
-					      const struct tenbin_flow *re)
+/* A client's packet on its way to the backend (fe: the forward entry, its backend already
+ * checked: same slot, same incarnation). nat: the destination is the backend's address and
+ * port from the config set, the very values the reverse entry's key was made of (a
+ * backend's incarnation changes with its address or port), so the reverse entry — another
+ * line, often a cache miss — is not read. fnat: the source is our local address as the
+ * reverse entry re names it (pool indexes may move across publishes; the entry does not). */
+static inline void tenbin_nat_rewrite_forward(const struct tenbin_config_set *cs, uint8_t *f, const struct tenbin_hdrs *h,
+					      const struct tenbin_flow *fe, const struct tenbin_flow *re)
 {
+	const struct tenbin_backend *be = &cs->backends[fe->backend];
+	uint16_t port_be = be->port ? rte_cpu_to_be_16(be->port) : fe->dport_be;
+
 	if (fe->flags & TENBIN_FF_FNAT)
-		tenbin_nat_rewrite(f, h, re->dst, re->dport_be, re->src, re->sport_be);
+		tenbin_nat_rewrite(f, h, re->dst, re->dport_be, be->addr, port_be);
 	else
-		tenbin_nat_rewrite(f, h, NULL, 0, re->src, re->sport_be);
+		tenbin_nat_rewrite(f, h, NULL, 0, be->addr, port_be);
 }
 
 /* A server's reply on its way to the client: the source the VIP and port the client spoke

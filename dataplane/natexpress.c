@@ -94,7 +94,7 @@ int tenbin_nat_express_forward(struct tenbin_worker *w, struct tenbin_pkt *p, co
 	/* Committed: what tenbin_nat_forward does for a flow hit. */
 	re = &w->flows[fe->peer - 1];
 	tenbin_nat_track_forward(w, s, fe, re, x->proto, x->tcp_flags);
-	tenbin_nat_rewrite_forward(f, &h, fe, re);
+	tenbin_nat_rewrite_forward(cs, f, &h, fe, re);
 	tenbin_l2_emit(w, p, &h, dst, port, 0); /* cannot fail untagged: the L3 header stays */
 	p->out_port = port;
 	p->verdict = TENBIN_V_TX;
