@@ -37,40 +37,19 @@ func main() {
 	flag.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed of the client addresses and ports")
 	flag.Parse()
 
-	if synOf != "" {
-		in, err := os.Open(synOf)
+	if synOf != "" || openOf != "" {
+		in, what := synOf, "every segment a SYN (from "+synOf+")"
+		conv := SYNOf
+		if openOf != "" {
+			in, what = openOf, fmt.Sprintf("an opening SYN per flow then %d rounds of %s", *rounds, openOf)
+			conv = func(w io.Writer, r io.Reader) (int, int, error) { return OpenThenReplay(w, r, *rounds) }
+		}
+		frames, flows, err := convertFile(out, in, conv)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "flowgen:", err)
 			os.Exit(1)
 		}
-		defer in.Close()
-		var frames, flows int
-		if err := writeFile(out, func(w io.Writer) (err error) {
-			frames, flows, err = SYNOf(w, bufio.NewReader(in))
-			return err
-		}); err != nil {
-			fmt.Fprintln(os.Stderr, "flowgen:", err)
-			os.Exit(1)
-		}
-		fmt.Printf("flowgen: %s: %d frames, %d flows, every segment a SYN (from %s)\n", out, frames, flows, synOf)
-		return
-	}
-	if openOf != "" {
-		in, err := os.Open(openOf)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "flowgen:", err)
-			os.Exit(1)
-		}
-		defer in.Close()
-		var frames, flows int
-		if err := writeFile(out, func(w io.Writer) (err error) {
-			frames, flows, err = OpenThenReplay(w, bufio.NewReader(in), *rounds)
-			return err
-		}); err != nil {
-			fmt.Fprintln(os.Stderr, "flowgen:", err)
-			os.Exit(1)
-		}
-		fmt.Printf("flowgen: %s: %d frames, %d flows, an opening SYN per flow then %d rounds of %s\n", out, frames, flows, *rounds, openOf)
+		fmt.Printf("flowgen: %s: %d frames, %d flows, %s\n", out, frames, flows, what)
 		return
 	}
 	if err := parseInto(&cfg, vip, dst, src, size, *port); err != nil {
@@ -113,6 +92,20 @@ func parseInto(cfg *Config, vip, dst, src, size string, port uint) error {
 
 // writeFile writes to a temporary file and renames it, so a replaying port never sees a
 // half-written capture.
+// convertFile writes to out what conv makes of the capture in, and returns its frames and flows.
+func convertFile(out, in string, conv func(io.Writer, io.Reader) (int, int, error)) (frames, flows int, err error) {
+	f, err := os.Open(in)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer f.Close()
+	err = writeFile(out, func(w io.Writer) (err error) {
+		frames, flows, err = conv(w, bufio.NewReader(f))
+		return err
+	})
+	return frames, flows, err
+}
+
 func writeFile(path string, write func(io.Writer) error) error {
 	tmp := path + ".tmp"
 	f, err := os.Create(tmp)
