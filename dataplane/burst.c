@@ -147,6 +147,7 @@ static inline int express_send(struct tenbin_worker *w, struct tenbin_pkt *p, co
 
 	/* Committed: what dsr() and tenbin_forward() do for a flow hit. */
 	e->state = x->proto == IPPROTO_TCP ? tenbin_tcp_next_state(e->state, x->tcp_flags) : TENBIN_FS_UDP;
+	tenbin_half_open_sync(w, e);
 	e->expires_ms = w->now32 + tenbin_flow_timeout_ms(s, e->state);
 	if (s->mode == TENBIN_MODE_L3DSR) {
 		const struct tenbin_hdrs h = {

@@ -79,6 +79,9 @@ struct tenbin_worker {
 	uint32_t neigh_cursor;    /* slot 0: next neighbour key of this round */
 	uint32_t kernel_ports;    /* bit per ingress port with a kernel tap (kernel.h) */
 	uint32_t cursor[TENBIN_MAX_SERVICES]; /* LUT_CURSOR position per service */
+	/* Entries of this lcore's table flagged half-open, per service (flow.h, synguard.h).
+	 * Private: rebuilt from the table's flags by tenbin_worker_init. */
+	uint32_t half_open[TENBIN_MAX_SERVICES];
 
 	/* The last TCP/UDP VIP lookup (process.c), valid for config generation vip_memo_gen:
 	 * traffic comes in runs to one VIP, and a hit skips the hash and the probe. */

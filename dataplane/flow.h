@@ -29,6 +29,7 @@ enum tenbin_flow_state {
 	TENBIN_FS_FIN  = 3, /* FIN or RST seen */
 	TENBIN_FS_UDP  = 4,
 	/* 5..7 are nat.h's SYN_RECV, TIME_WAIT and CLOSE (both directions tracked). */
+	TENBIN_FS_NAT_SYN_RECV  = 5,
 	TENBIN_FS_NAT_TIME_WAIT = 6,
 	TENBIN_FS_NAT_CLOSE     = 7,
 };
@@ -169,9 +170,46 @@ const struct tenbin_flow *tenbin_flow_find_any(const struct tenbin_worker *w,
 #define TENBIN_FF_NAT 0x01u
 void tenbin_nat_release(struct tenbin_worker *w, struct tenbin_flow *e);
 
-/* Frees an entry and keeps the backend's active-flow count. */
+/* tenbin_flow.flags: the entry counts in its owner's half_open[service] (the SYN guard,
+ * synguard.h). Only the owner sets or clears it, and the count moves with it, so the count
+ * is exactly the number of live entries carrying it; tenbin_worker_init rebuilds the count
+ * from the flags when a dataplane re-attaches to a region. */
+#define TENBIN_FF_HALF_OPEN 0x80u
+
+/* A connection whose handshake has not completed: DSR's SYN (the client's ACK not seen
+ * yet), nat/fnat's SYN_SENT and SYN_RECV (a forward entry's state). */
+static inline int tenbin_flow_half_open(uint8_t st)
+{
+	return st == TENBIN_FS_SYN || st == TENBIN_FS_NAT_SYN_RECV;
+}
+
+/* Takes e out of the half-open count (its release, or before its service changes). */
+static inline void tenbin_half_open_forget(struct tenbin_worker *w, struct tenbin_flow *e)
+{
+	if (!(e->flags & TENBIN_FF_HALF_OPEN))
+		return;
+	e->flags &= (uint8_t)~TENBIN_FF_HALF_OPEN;
+	if (e->service < TENBIN_MAX_SERVICES)
+		w->half_open[e->service]--;
+}
+
+/* The owner, after it set e's state (or service): the flag and the count follow the state. */
+static inline void tenbin_half_open_sync(struct tenbin_worker *w, struct tenbin_flow *e)
+{
+	if (!tenbin_flow_half_open(e->state) || e->service >= TENBIN_MAX_SERVICES) {
+		tenbin_half_open_forget(w, e);
+		return;
+	}
+	if (e->flags & TENBIN_FF_HALF_OPEN)
+		return;
+	e->flags |= TENBIN_FF_HALF_OPEN;
+	w->half_open[e->service]++;
+}
+
+/* Frees an entry and keeps the backend's active-flow count and the half-open count. */
 static inline void tenbin_flow_release(struct tenbin_worker *w, struct tenbin_flow *e)
 {
+	tenbin_half_open_forget(w, e);
 	if (e->flags & TENBIN_FF_NAT) {
 		tenbin_nat_release(w, e);
 		return;

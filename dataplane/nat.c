@@ -12,6 +12,7 @@
 #include "icmp.h"
 #include "nat.h"
 #include "select.h"
+#include "synguard.h"
 #include "vip.h"
 
 int tenbin_nat_on(struct tenbin_worker *w)
@@ -68,6 +69,7 @@ void tenbin_nat_release(struct tenbin_worker *w, struct tenbin_flow *e)
 	}
 	fwd = (e->flags & TENBIN_FF_REV) ? other : e;
 	if (fwd != NULL) {
+		tenbin_half_open_forget(w, fwd);
 		if (fwd->backend < TENBIN_MAX_BACKENDS)
 			w->ctr->backend[fwd->backend][TENBIN_OBJ_ACTIVE_FLOWS]--;
 		if (fwd->flags & TENBIN_FF_FNAT)
@@ -128,6 +130,7 @@ void tenbin_nat_track_forward(struct tenbin_worker *w, const struct tenbin_servi
 		fe->flags = ff;
 	if (st != fe->state)
 		__atomic_store_n(&fe->state, st, __ATOMIC_RELAXED);
+	tenbin_half_open_sync(w, fe);
 	{
 		uint32_t fexp = __atomic_load_n(&fe->expires_ms, __ATOMIC_RELAXED);
 		uint32_t want = w->now32 + tenbin_nat_timeout_ms(s, st);
@@ -161,6 +164,10 @@ void tenbin_nat_track_reply(struct tenbin_worker *w, const struct tenbin_service
 	}
 	if (st != c->fwd.state)
 		__atomic_store_n(&c->fwd_e->state, st, __ATOMIC_RELAXED);
+	/* Only the owner keeps the half-open flag: another lcore's reply (a RST, a FIN) leaves
+	 * the connection counted until the owner's next look at it, its release at the latest. */
+	if (c->slot == w->slot)
+		tenbin_half_open_sync(w, c->fwd_e);
 	refresh(c->fwd_e, c->fwd.expires_ms, c->rev_e, c->rev_expires, w->now32 + tenbin_nat_timeout_ms(s, st));
 }
 
@@ -329,6 +336,7 @@ static int create(struct tenbin_worker *w, struct tenbin_pkt *p, const struct te
 	 * entry (the acquire load in probe). */
 	__atomic_store_n(&rfw->sig, rsig, __ATOMIC_RELEASE);
 
+	tenbin_half_open_sync(w, fw);
 	c->global[TENBIN_CTR_FLOW_NEW]++;
 	c->service[svc][TENBIN_OBJ_NEW_FLOWS]++;
 	c->backend[bi][TENBIN_OBJ_NEW_FLOWS]++;
@@ -385,6 +393,10 @@ start_over:
 open:
 	if (h->proto == IPPROTO_TCP && !syn)
 		return gone ? TENBIN_DROP_NO_BACKEND : TENBIN_DROP_NAT_NO_STATE; /* only a SYN opens */
+	if (syn && tenbin_syn_guard_full(w, svc, s)) {
+		c->global[TENBIN_CTR_SYN_GUARD]++; /* no state, no way through: synguard.h */
+		return TENBIN_DROP_SYN_GUARD;
+	}
 	r = create(w, p, h, svc, k, sig, fw, &fe);
 	if (r != TENBIN_OK)
 		return r;

@@ -52,7 +52,7 @@ enum tenbin_nat_state {
 	TENBIN_NS_EST       = TENBIN_FS_EST,
 	TENBIN_NS_FIN_WAIT  = TENBIN_FS_FIN, /* one side sent FIN */
 	TENBIN_NS_UDP       = TENBIN_FS_UDP,
-	TENBIN_NS_SYN_RECV  = 5,             /* the server answered SYN-ACK */
+	TENBIN_NS_SYN_RECV  = TENBIN_FS_NAT_SYN_RECV, /* the server answered SYN-ACK */
 	TENBIN_NS_TIME_WAIT = TENBIN_FS_NAT_TIME_WAIT, /* both sides sent FIN */
 	TENBIN_NS_CLOSE     = TENBIN_FS_NAT_CLOSE,     /* RST from either side */
 };

@@ -31,6 +31,7 @@
 #include "parse.h"
 #include "process.h"
 #include "select.h"
+#include "synguard.h"
 #include "vip.h"
 
 const char *const tenbin_drop_names[TENBIN_DROP_MAX] = {
@@ -58,6 +59,7 @@ const char *const tenbin_drop_names[TENBIN_DROP_MAX] = {
 	[TENBIN_DROP_MTU] = "mtu",
 	[TENBIN_DROP_ICMP_ERR_NO_FLOW] = "icmp_err_no_flow",
 	[TENBIN_DROP_NOT_FOR_US] = "not_for_us",
+	[TENBIN_DROP_SYN_GUARD] = "syn_guard",
 };
 
 uint64_t tenbin_now_ms(void)
@@ -66,6 +68,24 @@ uint64_t tenbin_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* A dataplane that re-attaches to a region finds its table as it left it: the half-open
+ * counts are what the flags say (flow.h), whatever the previous process counted. */
+static void half_open_rebuild(struct tenbin_worker *w)
+{
+	uint32_t i;
+
+	for (i = 0; i < w->hdr->flow_entries; i++) {
+		struct tenbin_flow *e = &w->flows[i];
+
+		if (!(e->flags & TENBIN_FF_HALF_OPEN))
+			continue;
+		if (e->sig != 0 && e->service < TENBIN_MAX_SERVICES)
+			w->half_open[e->service]++;
+		else
+			e->flags &= (uint8_t)~TENBIN_FF_HALF_OPEN; /* freed without its flag cleared */
+	}
 }
 
 int tenbin_worker_init(struct tenbin_worker *w, void *base, uint32_t slot)
@@ -90,6 +110,7 @@ int tenbin_worker_init(struct tenbin_worker *w, void *base, uint32_t slot)
 	w->neigh = (struct tenbin_neigh_state *)(b + hdr->neigh_states_offset);
 	w->port_infos = (const struct tenbin_port_info *)(b + hdr->port_infos_offset);
 	w->icmp_tokens = TENBIN_ICMP_BURST;
+	half_open_rebuild(w);
 	return 0;
 }
 
@@ -197,20 +218,27 @@ static int dsr(struct tenbin_worker *w, struct tenbin_pkt *p, const struct tenbi
 			if (e->backend < TENBIN_MAX_BACKENDS)
 				c->backend[e->backend][TENBIN_OBJ_ACTIVE_FLOWS]--;
 			c->backend[bi][TENBIN_OBJ_ACTIVE_FLOWS]++;
+			tenbin_half_open_forget(w, e); /* counted again below, under svc */
 			e->backend = bi;
 			e->incarnation = be->incarnation;
 			e->service = svc;
 		}
 		e->state = state_for(h, e->state);
+		tenbin_half_open_sync(w, e);
 		e->expires_ms = w->now32 + tenbin_flow_timeout_ms(s, e->state);
 	} else {
+		uint8_t st = state_for(h, TENBIN_FS_NONE);
+		int guard = fw != NULL && tenbin_flow_half_open(st) && tenbin_syn_guard_full(w, svc, s);
+
+		if (guard)
+			fw = NULL; /* over the service's half-open cap: stateless, like a full bucket */
 		be = pick(w, svc, s, k, fw != NULL, &bi);
 		if (be == NULL)
 			return TENBIN_DROP_NO_BACKEND;
 		if (fw != NULL) {
 			tenbin_flow_reuse(w, fw);
 			memcpy(fw->src, k, TENBIN_FLOW_KEY_LEN);
-			fw->state = state_for(h, TENBIN_FS_NONE);
+			fw->state = st;
 			fw->flags = 0;
 			fw->backend = bi;
 			fw->service = svc;
@@ -219,12 +247,14 @@ static int dsr(struct tenbin_worker *w, struct tenbin_pkt *p, const struct tenbi
 			fw->nat_addr = 0;
 			fw->expires_ms = w->now32 + tenbin_flow_timeout_ms(s, fw->state);
 			fw->sig = sig;
+			tenbin_half_open_sync(w, fw);
 			c->global[TENBIN_CTR_FLOW_NEW]++;
 			c->service[svc][TENBIN_OBJ_NEW_FLOWS]++;
 			c->backend[bi][TENBIN_OBJ_NEW_FLOWS]++;
 			c->backend[bi][TENBIN_OBJ_ACTIVE_FLOWS]++;
 		} else {
-			c->global[TENBIN_CTR_FLOW_TABLE_FULL]++; /* stateless: Maglev alone decides */
+			/* stateless: Maglev alone decides */
+			c->global[guard ? TENBIN_CTR_SYN_GUARD : TENBIN_CTR_FLOW_TABLE_FULL]++;
 		}
 	}
 	r = tenbin_forward(w, p, h, s, be, 1);

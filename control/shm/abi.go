@@ -102,6 +102,7 @@ const (
 	CtrMSSClamped
 	CtrTOAAdded
 	CtrFlowEvicted
+	CtrSynGuard
 	counterCount
 )
 
@@ -112,7 +113,7 @@ var CounterNames = [counterCount]string{
 	"arp_replies", "ndp_replies", "icmp_echo_replies", "neigh_requests", "neigh_updates",
 	"icmp_errors_steered", "tx_full",
 	"nat_replies", "nat_replies_remote", "nat_port_allocs", "nat_port_frees", "nat_icmp_translated",
-	"mss_clamped", "toa_added", "flow_evicted",
+	"mss_clamped", "toa_added", "flow_evicted", "syn_guard",
 }
 
 // DropReasonNames name enum tenbin_drop, in order; the C side's tenbin_drop_names must agree
@@ -122,6 +123,7 @@ var DropReasonNames = []string{
 	"bad_ip_options", "bad_ipv6_ext", "bad_l4", "bad_icmp", "unsupported_proto", "non_ip",
 	"no_vip", "no_backend", "no_neigh", "ttl_exceeded", "fragment", "no_config", "tx_full",
 	"nat_no_port", "nat_no_state", "mtu", "icmp_err_no_flow", "not_for_us",
+	"syn_guard",
 }
 
 // Per-object counter columns (enum tenbin_obj_counter).
@@ -171,7 +173,8 @@ type Service struct {
 	MSSMax      uint16
 	NATPortLo   uint16
 	NATPortHi   uint16
-	Pad1        [8]uint32
+	MaxHalfOpen uint32
+	Pad1        [7]uint32
 	Name        [NameLen]byte
 }
 

@@ -59,6 +59,7 @@ type ServiceSpec struct {
 	MSSMax      uint16 // nat/fnat: clamp SYNs' MSS option both ways; 0 = off
 	NATPortLo   uint16 // fnat source ports, inclusive; 0 = 1024
 	NATPortHi   uint16 // 0 = 65535
+	MaxHalfOpen uint32 // SYN guard: half-open flows the service may hold (all lcores); 0 = no cap
 	Backends    []BackendSpec
 	// LUT holds, per slot, an index into Backends or -1 for none (maglev.Build's output,
 	// or a weighted round-robin sequence for LUTCursor).
@@ -383,6 +384,7 @@ func (w *Writer) fill(cs *ConfigSet, lut []uint16, d *Desired, p *plan) error {
 		sv.DSCP, sv.HashFields, sv.HashSeed = s.DSCP, s.HashFields, s.HashSeed
 		sv.TimeoutS, sv.Flags, sv.IngressPort, sv.ClientAddr = s.TimeoutS, s.Flags, s.IngressPort, s.ClientAddr
 		sv.MSSMax, sv.NATPortLo, sv.NATPortHi = s.MSSMax, s.NATPortLo, s.NATPortHi
+		sv.MaxHalfOpen = s.MaxHalfOpen
 		SetName(sv.Name[:], s.Name)
 		cs.NServices = max(cs.NServices, uint32(si)+1)
 		if len(s.LocalAddrs) > 0 {

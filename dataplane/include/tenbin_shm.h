@@ -117,6 +117,8 @@ enum tenbin_counter {
 	TENBIN_CTR_MSS_CLAMPED,
 	TENBIN_CTR_TOA_ADDED,          /* fnat: client address options written into segments */
 	TENBIN_CTR_FLOW_EVICTED,       /* a full bucket's closing connection gave its way to a new one */
+	TENBIN_CTR_SYN_GUARD,          /* SYNs over their service's half-open cap: dsr forwarded
+					* statelessly, nat/fnat dropped (also drop syn_guard) */
 	TENBIN_CTR_MAX = 32,
 };
 
@@ -147,6 +149,7 @@ enum tenbin_drop {
 	TENBIN_DROP_MTU,
 	TENBIN_DROP_ICMP_ERR_NO_FLOW,
 	TENBIN_DROP_NOT_FOR_US,
+	TENBIN_DROP_SYN_GUARD,
 	TENBIN_DROP_MAX = 32,
 };
 
@@ -201,7 +204,9 @@ struct tenbin_service {
 	uint16_t mss_max;       /* nat/fnat: clamp the MSS option of SYNs both ways (0 = off) */
 	uint16_t nat_port_lo;   /* fnat: source port range, inclusive; 0 = 1024 */
 	uint16_t nat_port_hi;   /* 0 = 65535 */
-	uint32_t _pad1[8];
+	uint32_t max_half_open; /* SYN guard: half-open flows the service may hold, shared out
+				 * between lcores (dataplane/synguard.h); 0 = no cap */
+	uint32_t _pad1[7];
 	char     name[TENBIN_NAME_LEN];
 };
 

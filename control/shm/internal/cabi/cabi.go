@@ -66,6 +66,6 @@ func Constants() map[string]uint64 {
 		"MaxLocalAddrs": C.TENBIN_MAX_LOCAL_ADDRS, "NameLen": C.TENBIN_NAME_LEN,
 		"FlowBucketWays": C.TENBIN_FLOW_BUCKET_WAYS, "CounterMax": C.TENBIN_CTR_MAX,
 		"DropMax": C.TENBIN_DROP_MAX, "ObjCounterMax": C.TENBIN_OBJ_MAX, "TimeoutMax": C.TENBIN_TMO_MAX,
-		"ReplyCtrMax": C.TENBIN_REPLY_MAX, "counterCount": C.TENBIN_CTR_FLOW_EVICTED + 1, "dropCount": C.TENBIN_DROP_NOT_FOR_US + 1,
+		"ReplyCtrMax": C.TENBIN_REPLY_MAX, "counterCount": C.TENBIN_CTR_SYN_GUARD + 1, "dropCount": C.TENBIN_DROP_SYN_GUARD + 1,
 	}
 }

@@ -30,6 +30,7 @@
 	F(tenbin_service, mss_max) \
 	F(tenbin_service, nat_port_lo) \
 	F(tenbin_service, nat_port_hi) \
+	F(tenbin_service, max_half_open) \
 	F(tenbin_service, _pad1) \
 	F(tenbin_service, name) \
 	S(tenbin_backend) \
