@@ -93,6 +93,12 @@ func dropFixtures() []fixture {
 		{name: "not_for_us/ns", in: nsFrame(client6, macClient, mustAddr("2001:db8::77")), drop: "not_for_us"},
 		{name: "not_for_us/echo-not-answered", in: build(ether(macClient, macPort0), ip4(client4, vipEmptyv4),
 			&layers.ICMPv4{TypeCode: layers.CreateICMPv4TypeCode(8, 0), Id: 1, Seq: 1}, payload("ping")), drop: "not_for_us"},
+		// last: its setup publishes a SYN guard on nat4 (a share of 1 per lcore) and fills it
+		{name: "syn_guard", in: build(ether(macClient, macPort0), ip4(client4, vipNATv4), tcp(8, 80, "S")), drop: "syn_guard",
+			counters: map[string]uint64{"syn_guard": 1}, setup: func(e *env) {
+				e.publish(withHalfOpenCap(topology(), "nat4", 2))
+				e.process(build(ether(macClient, macPort0), ip4(client4, vipNATv4), tcp(7, 80, "S")), 0)
+			}},
 	}
 }
 

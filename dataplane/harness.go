@@ -186,6 +186,10 @@ func (h *Harness) Run(frame []byte, inPort int, nowMs uint64) Verdict {
 // ExpressSent is how many frames the express lane (burst.c) has sent so far.
 func (h *Harness) ExpressSent() uint64 { return uint64(h.w.express_pkts) }
 
+// HalfOpen is the number of half-open flows of service svc in this slot's table, as the
+// SYN guard counts them (flow.h's TENBIN_FF_HALF_OPEN entries).
+func (h *Harness) HalfOpen(svc int) uint32 { return uint32(h.w.half_open[svc]) }
+
 // SetICMPTokens sets how many ICMP time-exceeded messages the slot may still send and
 // stops the refill, so tests can exhaust the rate limit.
 func (h *Harness) SetICMPTokens(n uint32) { C.tb_set_icmp_tokens(h.w, C.uint32_t(n)) }

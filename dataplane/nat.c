@@ -393,7 +393,7 @@ start_over:
 open:
 	if (h->proto == IPPROTO_TCP && !syn)
 		return gone ? TENBIN_DROP_NO_BACKEND : TENBIN_DROP_NAT_NO_STATE; /* only a SYN opens */
-	if (syn && tenbin_syn_guard_full(w, svc, s)) {
+	if (syn && tenbin_syn_guard_check(w, svc, s, fw)) {
 		c->global[TENBIN_CTR_SYN_GUARD]++; /* no state, no way through: synguard.h */
 		return TENBIN_DROP_SYN_GUARD;
 	}

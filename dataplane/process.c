@@ -228,7 +228,7 @@ static int dsr(struct tenbin_worker *w, struct tenbin_pkt *p, const struct tenbi
 		e->expires_ms = w->now32 + tenbin_flow_timeout_ms(s, e->state);
 	} else {
 		uint8_t st = state_for(h, TENBIN_FS_NONE);
-		int guard = fw != NULL && tenbin_flow_half_open(st) && tenbin_syn_guard_full(w, svc, s);
+		int guard = fw != NULL && tenbin_flow_half_open(st) && tenbin_syn_guard_check(w, svc, s, fw);
 
 		if (guard)
 			fw = NULL; /* over the service's half-open cap: stateless, like a full bucket */

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "dataplane.h"
+#include "flow.h"
 
 /* 1 when service svc (s) has no room on this lcore for another half-open flow. */
 static inline int tenbin_syn_guard_full(const struct tenbin_worker *w, uint16_t svc, const struct tenbin_service *s)
@@ -26,6 +27,20 @@ static inline int tenbin_syn_guard_full(const struct tenbin_worker *w, uint16_t 
 	if (cap == 0)
 		return 0;
 	return w->half_open[svc] >= (cap + n - 1) / n;
+}
+
+/* The guard for a new half-open flow of service svc that would take the way fw (or NULL):
+ * 1 when it must not open one. An expired way is released first, so the flow it held stops
+ * counting (lazy expiry, flow.h); elsewhere an expired half-open flow counts until the
+ * sweeper frees it (a pass over the table takes ~8 s busy, lcore.c). */
+static inline int tenbin_syn_guard_check(struct tenbin_worker *w, uint16_t svc, const struct tenbin_service *s,
+					 struct tenbin_flow *fw)
+{
+	if (s->max_half_open == 0)
+		return 0;
+	if (fw != NULL && fw->sig != 0 && tenbin_flow_expired(fw, w->now32))
+		tenbin_flow_reuse(w, fw);
+	return tenbin_syn_guard_full(w, svc, s);
 }
 
 #endif /* TENBIN_SYNGUARD_H */
