@@ -136,6 +136,10 @@ type Service struct {
 	MSSClamp    uint16        `yaml:"mss_clamp"`      // nat/fnat: clamp the SYNs' MSS both ways; 0 = off
 	FNATPortMin uint16        `yaml:"fnat_port_min"`  // fnat source ports (each lcore takes its share)
 	FNATPortMax uint16        `yaml:"fnat_port_max"`
+	// MaxHalfOpen is the SYN guard: TCP flows the service may hold before the handshake
+	// completes, shared out between lcores; a SYN beyond it opens no flow (dsr forwards it
+	// statelessly, nat/fnat drop it). 0 = no cap.
+	MaxHalfOpen uint32 `yaml:"max_half_open"`
 	// HealthCheck is the service's default check. Its Port 0 means "the backend's port";
 	// each Backend carries its effective, fully resolved check.
 	HealthCheck HealthCheck `yaml:"health_check"`

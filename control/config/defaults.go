@@ -20,6 +20,7 @@ const (
 	// DefaultFNATPortMin..Max are the full-NAT source ports, shared out between lcores.
 	DefaultFNATPortMin = 1024
 	DefaultFNATPortMax = 65535
+	MaxHalfOpenLimit   = 1 << 24               // max_half_open: far above any flow table's size
 	MinCheckInterval   = 10 * time.Millisecond // interval and timeout
 	MaxCheckInterval   = time.Hour             // interval and timeout
 	MaxRiseFall        = 100

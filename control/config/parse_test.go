@@ -244,6 +244,19 @@ services:
 			`t.yaml:9:129: client_address proxy-v2 is not supported by the dataplane yet (it would shift sequence numbers for the connection's life); use toa`,
 		},
 	}, {
+		name: "syn guard: max_half_open",
+		yaml: withServices(`  - {name: a, vip: 198.18.1.10, port: 80, mode: l2dsr, max_half_open: -1}
+  - {name: b, vip: 198.18.1.11, port: 53, protocol: udp, mode: nat, max_half_open: 100}
+  - {name: c, vip: 198.18.1.12, port: 80, mode: nat, max_half_open: 99999999}
+  - {name: d, vip: 198.18.1.13, port: 80, mode: l3dsr, max_half_open: many}
+`),
+		want: []string{
+			`t.yaml:5:71: max_half_open -1 out of range 0..16777216`,
+			`t.yaml:6:69: max_half_open applies only to tcp services (a half-open flow is a TCP handshake)`,
+			`t.yaml:7:69: max_half_open 99999999 out of range 0..16777216`,
+			`t.yaml:8:71: max_half_open must be an integer, got "many"`,
+		},
+	}, {
 		name: "local pool of the wrong family",
 		yaml: header + `local_pools:
   - {name: p4, addresses: [198.18.3.1]}

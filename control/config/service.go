@@ -13,7 +13,7 @@ import (
 var serviceKeys = []string{
 	"name", "vip", "protocol", "port", "mode", "dscp", "scheduler", "hash_fields", "hash_seed",
 	"maglev_size", "timeouts", "ingress_port", "egress_port", "egress_vlan", "icmp_echo",
-	"when_all_down", "fallback", "slow_start", "local_pool", "client_address", "mss_clamp", "fnat_port_min", "fnat_port_max", "health_check",
+	"when_all_down", "fallback", "slow_start", "local_pool", "client_address", "mss_clamp", "fnat_port_min", "fnat_port_max", "max_half_open", "health_check",
 	"backends",
 }
 
@@ -165,6 +165,9 @@ func (p *parser) service(n *yaml.Node, ports []Port, pools pools) (Service, serv
 	if v, ok := p.intKey(fs, "fnat_port_max", 1024, 65535); ok {
 		s.FNATPortMax = uint16(v)
 	}
+	if v, ok := p.intKey(fs, "max_half_open", 0, MaxHalfOpenLimit); ok {
+		s.MaxHalfOpen = uint32(v)
+	}
 	checkFields := p.healthCheck(fs.value("health_check"), &s.HealthCheck)
 
 	deriveService(&s, fs.set(), ports)
@@ -220,6 +223,9 @@ func (p *parser) serviceRelations(s *Service, fs fields, n *yaml.Node, ports []P
 	}
 	if s.ClientAddr == ClientAddrProxyV2 {
 		p.conflictf(resolve(fs.value("client_address")), "client_address proxy-v2 is not supported by the dataplane yet (it would shift sequence numbers for the connection's life); use toa")
+	}
+	if fs.has("max_half_open") && s.Protocol == ProtoUDP {
+		p.conflictf(fs["max_half_open"].key, "max_half_open applies only to tcp services (a half-open flow is a TCP handshake)")
 	}
 	if s.FNATPortMin > s.FNATPortMax {
 		p.conflictf(fs["fnat_port_min"].key, "fnat_port_min %d is above fnat_port_max %d", s.FNATPortMin, s.FNATPortMax)

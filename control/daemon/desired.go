@@ -341,6 +341,7 @@ func serviceSpec(cfg *config.Config, s *config.Service) shm.ServiceSpec {
 		spec.Flags |= shm.SvcAllDownDrop
 	}
 	spec.MSSMax = s.MSSClamp
+	spec.MaxHalfOpen = s.MaxHalfOpen
 	if s.Mode == config.ModeFNAT {
 		spec.NATPortLo, spec.NATPortHi = s.FNATPortMin, s.FNATPortMax
 		if s.ClientAddr > 0 {

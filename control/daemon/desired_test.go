@@ -105,6 +105,9 @@ func TestBuildHashUsesTheServiceFieldsAndFnatPool(t *testing.T) {
 	if app.MSSMax != 1400 || app.NATPortLo != 20000 || app.NATPortHi != 65535 {
 		t.Errorf("mss %d ports %d-%d: want the configured clamp and range", app.MSSMax, app.NATPortLo, app.NATPortHi)
 	}
+	if app.MaxHalfOpen != 5000 {
+		t.Errorf("max_half_open %d: want the configured 5000", app.MaxHalfOpen)
+	}
 	if app.Backends[0].EgressPort != 1 || app.Backends[0].VLAN != 20 || app.Backends[0].Port != 9443 {
 		t.Errorf("backend %+v: want dmz port 1, vlan 20, port 9443", app.Backends[0])
 	}
