@@ -170,8 +170,9 @@ func TestExpressLaneSendsDSRFlowHits(t *testing.T) {
 	}
 }
 
-// TestExpressLaneReschedulesSYNOnClosedTuple: FIN, then a new SYN on the same tuple, then
-// the flow's expiry: every step agrees with the general path.
+// TestExpressLaneAgreesThroughAConnection: a whole connection (SYN, data, FIN, a new SYN on
+// the closed tuple, an ACK after the flow's expiry, RST): every step agrees with the general
+// path, counters and flow table included.
 func TestExpressLaneAgreesThroughAConnection(t *testing.T) {
 	p := newPairedEnvs(t)
 	seg := func(flags string) []byte {

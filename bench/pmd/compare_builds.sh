@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# compare_builds.sh A B [MODE] — two tenbin-dataplane builds side by side on the through-PMD
+# vdevs (net_pcap replaying flowgen's mix → net_null), with testpmd macswap in the same
+# repeats: A, B and macswap run alternately REPEATS times, so a noisy neighbour slows them
+# alike. Prints each one's median Mpps and the ratios A ÷ B and each ÷ macswap. This is how
+# the before/after figures in bench/fastpath/README.md were taken: build the old commit to
+# one path and the new to another, e.g.
+#
+#   git worktree add /tmp/old HEAD~1 && (cd /tmp/old && go build -o /tmp/dp-old ./cmd/tenbin-dataplane)
+#   make build && REPEATS=7 RUN_SECONDS=3 bench/pmd/compare_builds.sh bin/tenbin-dataplane /tmp/dp-old
+#
+# MODE: l2dsr (default), l3dsr or passthrough. Needs the bench tools and the mix that
+# bench/run.sh builds; run alone it builds them into BENCH_OUT.
+source "$(dirname "$0")/lib.sh"
+
+[[ $# -ge 2 ]] || { echo "usage: $0 DATAPLANE_A DATAPLANE_B [l2dsr|l3dsr|passthrough]" >&2; exit 2; }
+A=$(realpath "$1") B=$(realpath "$2") MODE=${3:-l2dsr}
+for bin in "$A" "$B"; do
+	[[ -x $bin ]] || { echo "$0: $bin is not an executable" >&2; exit 2; }
+done
+[[ -x $BENCHCTL ]] || go build -o "$BENCH_OUT/bin/" "$ROOT/bench/pmd/benchctl" "$ROOT/bench/flowgen" || exit 1
+if [[ ! -s $FLOWS_PCAP ]]; then
+	"$BENCH_OUT/bin/flowgen" -o "$FLOWS_PCAP" -flows 1024 -size 64 >&2 || exit 1
+fi
+PCAP=$(pcap_dev "$FLOWS_PCAP")
+rm -f "$RAW"
+
+for ((rep = 1; rep <= REPEATS; rep++)); do
+	for side in A B; do
+		DATAPLANE=${!side}
+		log "compare: build $side ($DATAPLANE) $MODE, run $rep/$REPEATS"
+		if tenbin_start "cmp-$side-$rep" "$MODE" 1 "$PCAP" "$NULL_DEV"; then
+			tenbin_rate cmp "$side" "$rep"
+			tenbin_stop
+		else
+			log "build $side: $TENBIN_PROBLEM"
+		fi
+	done
+	log "compare: testpmd macswap, run $rep/$REPEATS"
+	new_prefix "cmp-macswap-$rep"
+	logf=$LOGS/cmp-macswap-$rep.log
+	testpmd_measure "$logf" --no-huge --no-pci -m 256 -l 0,1 --file-prefix "$PREFIX" \
+		--vdev "$PCAP" --vdev "$NULL_DEV" -- \
+		--total-num-mbufs=16384 --forward-mode=macswap --auto-start --stats-period 1
+	testpmd_record "$logf" 1 tx cmp macswap "$rep"
+done
+
+# Medians from the records (one JSON object per line; not-measured ones carry no value).
+median() { # median NAME: the median value of part "cmp" records named NAME
+	grep -a "\"part\":\"cmp\",\"name\":\"$1\"" "$RAW" | grep -o '"value":[0-9.e+-]*' | cut -d: -f2 | sort -g |
+		awk '{v[NR] = $1} END {if (NR) printf "%.2f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
+}
+ma=$(median A) mb=$(median B) mm=$(median macswap)
+echo "A        $A: median ${ma:-none} Mpps"
+echo "B        $B: median ${mb:-none} Mpps"
+echo "macswap  testpmd: median ${mm:-none} Mpps"
+[[ -n $ma && -n $mb ]] && awk -v a="$ma" -v b="$mb" 'BEGIN {printf "A ÷ B: %.3f\n", a / b}'
+if [[ -n $mm ]]; then
+	[[ -n $ma ]] && awk -v a="$ma" -v m="$mm" 'BEGIN {printf "A ÷ testpmd macswap: %.3f\n", a / m}'
+	[[ -n $mb ]] && awk -v b="$mb" -v m="$mm" 'BEGIN {printf "B ÷ testpmd macswap: %.3f\n", b / m}'
+fi
