@@ -78,6 +78,13 @@ func withBadCsum(f []byte) []byte {
 	return f
 }
 
+// withoutUDPCsum is the untagged IPv4 UDP frame f with checksum 0 ("none", RFC 768): it
+// must stay 0 through every rewrite.
+func withoutUDPCsum(f []byte) []byte {
+	f[14+20+6], f[14+20+7] = 0, 0
+	return f
+}
+
 // natConnection is a whole connection of leg: handshake (with the server's SYN-ACK on
 // synackSlot), data both ways, replies on both lcores, near misses (TTL 1, a bad IPv4
 // header checksum, a client packet on the lcore that does not own the connection), FIN
@@ -102,6 +109,12 @@ func natConnection(l natLeg, toa bool) []natStep {
 		steps = append(steps,
 			natStep{name: "client-bad-ip-csum", frame: func(l natLeg) []byte { return withBadCsum(l.client("A", 64, "x")) }, after: 5},
 			natStep{name: "server-bad-ip-csum", frame: func(l natLeg) []byte { return withBadCsum(l.server("A", 64, "x")) }, after: 5},
+		)
+	}
+	if !data && !l.tagged {
+		steps = append(steps,
+			natStep{name: "client-udp-no-csum", frame: func(l natLeg) []byte { return withoutUDPCsum(l.client("", 64, "n")) }, after: 5, express: true},
+			natStep{name: "server-udp-no-csum", frame: func(l natLeg) []byte { return withoutUDPCsum(l.server("", 64, "n")) }, after: 5, express: true},
 		)
 	}
 	if !data {

@@ -9,11 +9,12 @@
 #   git worktree add /tmp/old HEAD~1 && (cd /tmp/old && go build -o /tmp/dp-old ./cmd/tenbin-dataplane)
 #   make build && REPEATS=7 RUN_SECONDS=3 bench/pmd/compare_builds.sh bin/tenbin-dataplane /tmp/dp-old
 #
-# MODE: l2dsr (default), l3dsr or passthrough. Needs the bench tools and the mix that
+# MODE: l2dsr (default), l3dsr, passthrough, nat or fnat (these two replay flowgen -open-of's
+# mix, one opening SYN per flow then the ACK mix 7 times, as through_pmd.sh does). Needs the bench tools and the mix that
 # bench/run.sh builds; run alone it builds them into BENCH_OUT.
 source "$(dirname "$0")/lib.sh"
 
-[[ $# -ge 2 ]] || { echo "usage: $0 DATAPLANE_A DATAPLANE_B [l2dsr|l3dsr|passthrough]" >&2; exit 2; }
+[[ $# -ge 2 ]] || { echo "usage: $0 DATAPLANE_A DATAPLANE_B [l2dsr|l3dsr|passthrough|nat|fnat]" >&2; exit 2; }
 A=$(realpath "$1") B=$(realpath "$2") MODE=${3:-l2dsr}
 for bin in "$A" "$B"; do
 	[[ -x $bin ]] || { echo "$0: $bin is not an executable" >&2; exit 2; }
@@ -23,6 +24,11 @@ if [[ ! -s $FLOWS_PCAP ]]; then
 	"$BENCH_OUT/bin/flowgen" -o "$FLOWS_PCAP" -flows 1024 -size 64 >&2 || exit 1
 fi
 PCAP=$(pcap_dev "$FLOWS_PCAP")
+if [[ $MODE == nat || $MODE == fnat ]]; then
+	NAT_MIX=${FLOWS_PCAP%.pcap}-open.pcap
+	"$FLOWGEN" -open-of "$FLOWS_PCAP" -o "$NAT_MIX" >&2 || exit 1
+	PCAP=$(pcap_dev "$NAT_MIX")
+fi
 rm -f "$RAW"
 
 for ((rep = 1; rep <= REPEATS; rep++)); do
