@@ -121,26 +121,31 @@ express_rewrite(uint8_t *ip, uint8_t proto, int do_src, uint32_t src, uint16_t s
 	memcpy(l4c, &c, 2);
 }
 
-/* Whether a client packet leaves connection fe as it is (tenbin_nat_track_forward would
- * write nothing): established TCP without SYN/FIN/RST from either side, or UDP, no
- * half-open flag, and an expiry within the slack of where this packet would set it. */
+/* Whether a client packet leaves connection fe as it is: tenbin_nat_track_forward's
+ * flags and state come out unchanged (no FIN or RST; an established connection's data, or
+ * a handshake's ACK before the server answered), the half-open flag already follows the
+ * state, and the expiry is within the slack of where this packet would set it. Then
+ * tracking would write nothing, and the call is skipped. */
 static inline int express_forward_settled(const struct tenbin_worker *w, const struct tenbin_service *s,
 					  const struct tenbin_flow *fe, const struct express *x)
 {
+	uint8_t ff = fe->flags, st = TENBIN_NS_UDP;
 	uint32_t want;
 	int32_t d;
 
-	if (fe->flags & TENBIN_FF_HALF_OPEN)
-		return 0;
 	if (x->proto == IPPROTO_TCP) {
-		if ((x->tcp_flags & (TENBIN_TCP_FIN | TENBIN_TCP_RST)) || fe->state != TENBIN_NS_EST ||
-		    (fe->flags & (TENBIN_FF_FWD_ACK | TENBIN_FF_FWD_FIN | TENBIN_FF_FWD_RST)) != TENBIN_FF_FWD_ACK ||
-		    (__atomic_load_n(&fe->rev_flags, __ATOMIC_RELAXED) & (TENBIN_RF_FIN | TENBIN_RF_RST)))
+		uint8_t rf = __atomic_load_n(&fe->rev_flags, __ATOMIC_RELAXED);
+
+		if (x->tcp_flags & (TENBIN_TCP_FIN | TENBIN_TCP_RST))
 			return 0;
-	} else if (fe->state != TENBIN_NS_UDP) {
-		return 0;
+		if ((x->tcp_flags & TENBIN_TCP_ACK) && (rf & TENBIN_RF_SYNACK)) /* SYN is never here */
+			ff |= TENBIN_FF_FWD_ACK;
+		st = tenbin_nat_tcp_state(ff, rf);
 	}
-	want = w->now32 + tenbin_nat_timeout_ms(s, fe->state);
+	if (ff != fe->flags || st != fe->state ||
+	    !(ff & TENBIN_FF_HALF_OPEN) != !(tenbin_flow_half_open(st) && fe->service < TENBIN_MAX_SERVICES))
+		return 0;
+	want = w->now32 + tenbin_nat_timeout_ms(s, st);
 	d = (int32_t)(want - __atomic_load_n(&fe->expires_ms, __ATOMIC_RELAXED));
 	return d >= 0 && d < (int32_t)TENBIN_NAT_SLACK_MS;
 }

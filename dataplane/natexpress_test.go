@@ -95,6 +95,15 @@ func natConnection(l natLeg, toa bool) []natStep {
 	handshakeExpress := !l.tagged && !toa // TOA goes on the handshake's ACK, general path
 	steps := []natStep{
 		{name: "syn", frame: fromClient("S", 64, "", mssOpt(1460))},
+	}
+	if data {
+		// a client that sends before the server answered: tracked, nothing changes
+		steps = append(steps,
+			natStep{name: "ack-before-the-syn-ack", frame: fromClient("A", 64, "early"), after: 5, express: handshakeExpress},
+			natStep{name: "ack-before-the-syn-ack-2s", frame: fromClient("A", 64, "early"), after: 2000, express: handshakeExpress},
+		)
+	}
+	steps = append(steps, []natStep{
 		{name: "syn-ack", frame: fromServer("SA", 64, "", mssOpt(1460)), slot: 1, after: 5},
 		{name: "handshake-ack", frame: fromClient("A", 64, "GET /"), after: 5, express: handshakeExpress},
 		{name: "client-data", frame: fromClient("PA", 64, "more"), after: 5, express: !l.tagged},
@@ -104,7 +113,7 @@ func natConnection(l natLeg, toa bool) []natStep {
 		{name: "server-ttl-1", frame: fromServer("A", 1, "x"), after: 5},
 		{name: "client-on-other-lcore", frame: fromClient("A", 64, "y"), slot: 1, after: 5},
 		{name: "client-after-2s", frame: fromClient("A", 64, "z"), after: 2000, express: !l.tagged},
-	}
+	}...)
 	if !l.tagged {
 		steps = append(steps,
 			natStep{name: "client-bad-ip-csum", frame: func(l natLeg) []byte { return withBadCsum(l.client("A", 64, "x")) }, after: 5},

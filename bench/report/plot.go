@@ -142,7 +142,7 @@ func (r *Report) drawPlots(dir string) ([]string, error) {
 		{"pmd", func(png string) error {
 			return barChart(png, "Through PMDs: net_pcap (1024 flows, 64 B) → net_null, Mpps per run (median, min–max)", "Mpps",
 				bars([]string{"pmd", "scaling"}, "testpmd io", "testpmd macswap", "tenbin passthrough", "tenbin l2dsr",
-					"tenbin l3dsr", "tenbin nat", "tenbin fnat", "tenbin l2dsr 2 lcores", "testpmd io 2 cores"))
+					"tenbin l3dsr", natPMDBase, "tenbin nat", "tenbin fnat", "tenbin l2dsr 2 lcores", "testpmd io 2 cores"))
 		}},
 		{"virtio", func(png string) error {
 			return barChart(png, "Virtio lab: Mpps received by the sink, per middle (median, min–max)", "Mpps",
