@@ -28,14 +28,17 @@ int tenbin_nat_on(struct tenbin_worker *w)
 		return w->nat_on;
 	/* Once per published set: does it have nat/fnat services at all? Without them,
 	 * non-VIP traffic never pays for reverse lookups. */
-	w->nat_on = 0;
+	w->nat_on = w->fnat_on = 0;
 	n = cs->n_services < TENBIN_MAX_SERVICES ? cs->n_services : TENBIN_MAX_SERVICES;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		if (cs->services[i].family != 0 && (cs->services[i].mode == TENBIN_MODE_NAT ||
 						    cs->services[i].mode == TENBIN_MODE_FNAT))
 			w->nat_on = 1;
+		if (cs->services[i].family != 0 && cs->services[i].mode == TENBIN_MODE_FNAT)
+			w->fnat_on = 1;
+	}
 	if (w->hdr->flows_size < need) /* a region laid out before flow hops existed */
-		w->nat_on = 0;
+		w->nat_on = w->fnat_on = 0;
 	w->hops = tenbin_nat_hops(w, w->slot);
 	w->nat_gen = cs->generation;
 	return w->nat_on;
