@@ -189,17 +189,6 @@ void tenbin_burst(struct tenbin_worker *w, struct tenbin_pkt *p, uint16_t n)
 			if (sig != 0)
 				tenbin_flow_prefetch(w, sig);
 		}
-		/* Stage 1½, when the set has fnat services: an express frame's own-table entry,
-		 * once its bucket has arrived, names the line stage 2 will need next (an fnat
-		 * client packet's reverse entry, whose key holds our local address; a reply's
-		 * forward entry and hop); fetching those now overlaps their misses. It costs a
-		 * second lookup per frame, which nat's client packets (they need neither line)
-		 * would pay for nothing: through the PMDs fnat +7%, nat -7% (5 alternating runs
-		 * each). */
-		if (w->cs != NULL && w->nat_gen == w->cs->generation && w->fnat_on)
-			for (i = 0; i < k; i++)
-				if (x[i].sig != 0)
-					tenbin_nat_express_prefetch(w, &x[i]);
 		/* Stage 2: the express lane where it can, the general path for the rest. */
 		for (i = 0; i < k; i++) {
 			if (x[i].sig != 0) {

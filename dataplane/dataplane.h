@@ -98,7 +98,7 @@ struct tenbin_worker {
 	struct tenbin_flow_hop *hops; /* this slot's hop per flow entry */
 	uint64_t nat_gen;         /* generation nat_on was worked out for */
 	uint32_t nat_on;          /* the set has nat/fnat services (and the region has hops) */
-	uint32_t fnat_on;         /* ... and fnat ones among them */
+	uint32_t _pad1;
 	uint32_t nat_cursor[TENBIN_MAX_LOCAL_ADDRS]; /* fnat: next source port per local address */
 } __attribute__((aligned(TENBIN_CACHE_LINE)));
 

@@ -13,7 +13,6 @@
 #include "dataplane.h"
 #include "flow.h"
 #include "forward.h"
-#include "nat.h"
 
 #define TENBIN_EXPRESS_ETH_LEN  14
 #define TENBIN_EXPRESS_IPV4_LEN 20 /* the express lane takes IHL 5 only */
@@ -95,23 +94,5 @@ int tenbin_nat_express_forward(struct tenbin_worker *w, struct tenbin_pkt *p, co
 			       uint16_t svc, struct express_sums *sum);
 int tenbin_nat_express_reply(struct tenbin_worker *w, struct tenbin_pkt *p, const struct express *x,
 			     struct express_sums *sum);
-
-/* Prefetches what stage 2 will read after x's own-table entry, when that is one side of a
- * nat/fnat connection: for a reply the forward entry and the hop, for an fnat client packet
- * the reverse entry (its key holds our local address). A nat client packet needs neither. */
-static inline void tenbin_nat_express_prefetch(const struct tenbin_worker *w, const struct express *x)
-{
-	const struct tenbin_flow *e = tenbin_express_find(w, x);
-	uint32_t peer;
-
-	if (e == NULL || !(e->flags & TENBIN_FF_NAT) || !(e->flags & (TENBIN_FF_FNAT | TENBIN_FF_REV)))
-		return;
-	peer = e->peer;
-	if (peer == 0 || peer > w->hdr->flow_entries)
-		return;
-	rte_prefetch0(&w->flows[peer - 1]);
-	if (e->flags & TENBIN_FF_REV)
-		rte_prefetch0(&w->hops[peer - 1]);
-}
 
 #endif /* TENBIN_EXPRESS_H */

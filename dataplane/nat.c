@@ -28,17 +28,14 @@ int tenbin_nat_on(struct tenbin_worker *w)
 		return w->nat_on;
 	/* Once per published set: does it have nat/fnat services at all? Without them,
 	 * non-VIP traffic never pays for reverse lookups. */
-	w->nat_on = w->fnat_on = 0;
+	w->nat_on = 0;
 	n = cs->n_services < TENBIN_MAX_SERVICES ? cs->n_services : TENBIN_MAX_SERVICES;
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i++)
 		if (cs->services[i].family != 0 && (cs->services[i].mode == TENBIN_MODE_NAT ||
 						    cs->services[i].mode == TENBIN_MODE_FNAT))
 			w->nat_on = 1;
-		if (cs->services[i].family != 0 && cs->services[i].mode == TENBIN_MODE_FNAT)
-			w->fnat_on = 1;
-	}
 	if (w->hdr->flows_size < need) /* a region laid out before flow hops existed */
-		w->nat_on = w->fnat_on = 0;
+		w->nat_on = 0;
 	w->hops = tenbin_nat_hops(w, w->slot);
 	w->nat_gen = cs->generation;
 	return w->nat_on;
@@ -75,8 +72,11 @@ void tenbin_nat_release(struct tenbin_worker *w, struct tenbin_flow *e)
 		tenbin_half_open_forget(w, fwd);
 		if (fwd->backend < TENBIN_MAX_BACKENDS)
 			w->ctr->backend[fwd->backend][TENBIN_OBJ_ACTIVE_FLOWS]--;
-		if (fwd->flags & TENBIN_FF_FNAT)
+		if (fwd->flags & TENBIN_FF_FNAT) {
 			w->ctr->global[TENBIN_CTR_NAT_PORT_FREES]++;
+			if (fwd->nat_addr < TENBIN_MAX_LOCAL_ADDRS)
+				w->ctr->local_conns[fwd->nat_addr]--;
+		}
 	}
 	/* Relaxed stores, then a release fence: readers on other lcores that still see the old
 	 * signature after their acquire fence also read the old contents; the owner's later
@@ -344,6 +344,8 @@ static int create(struct tenbin_worker *w, struct tenbin_pkt *p, const struct te
 	c->service[svc][TENBIN_OBJ_NEW_FLOWS]++;
 	c->backend[bi][TENBIN_OBJ_NEW_FLOWS]++;
 	c->backend[bi][TENBIN_OBJ_ACTIVE_FLOWS]++;
+	if (fw->flags & TENBIN_FF_FNAT)
+		c->local_conns[fw->nat_addr]++; /* nat_addr < TENBIN_MAX_LOCAL_ADDRS: natport.c */
 	*out = fw;
 	return TENBIN_OK;
 }

@@ -175,22 +175,40 @@ static inline void tenbin_nat_rewrite(uint8_t *f, const struct tenbin_hdrs *h, c
 	tenbin_nat_rewrite_ip(f, h, src, sport_be, dst, dport_be, 1);
 }
 
+/* fnat: our local address for connection fe, from its slot in the config set: the writer
+ * (control/shm/writer.go) keeps a slot's address while any lcore counts connections on it
+ * (local_conns), so the slot names the address the connection was given. NULL when the
+ * slot holds no address of fe's family (a set not written that way); the caller then
+ * takes the reverse entry's key. */
+static inline const uint8_t *tenbin_nat_local_addr(const struct tenbin_config_set *cs, const struct tenbin_flow *fe)
+{
+	const struct tenbin_local_addr *la;
+
+	if (fe->nat_addr >= TENBIN_MAX_LOCAL_ADDRS)
+		return NULL;
+	la = &cs->local_addrs[fe->nat_addr];
+	return la->family == fe->family ? la->addr : NULL;
+}
+
 /* A client's packet on its way to the backend (fe: the forward entry, its backend already
- * checked: same slot, same incarnation). nat: the destination is the backend's address and
- * port from the config set, the very values the reverse entry's key was made of (a
- * backend's incarnation changes with its address or port), so the reverse entry — another
- * line, often a cache miss — is not read. fnat: the source is our local address as the
- * reverse entry re names it (pool indexes may move across publishes; the entry does not). */
+ * checked: same slot, same incarnation). Everything comes from fe and the config set, so
+ * the reverse entry re — another line, often a cache miss — is not read: nat's destination
+ * is the backend's address and port, the very values the reverse entry's key was made of
+ * (a backend's incarnation changes with its address or port); fnat's source is the local
+ * address in fe's slot and fe's own copy of the source port. */
 static inline void tenbin_nat_rewrite_forward(const struct tenbin_config_set *cs, uint8_t *f, const struct tenbin_hdrs *h,
 					      const struct tenbin_flow *fe, const struct tenbin_flow *re)
 {
 	const struct tenbin_backend *be = &cs->backends[fe->backend];
 	uint16_t port_be = be->port ? rte_cpu_to_be_16(be->port) : fe->dport_be;
 
-	if (fe->flags & TENBIN_FF_FNAT)
-		tenbin_nat_rewrite(f, h, re->dst, re->dport_be, be->addr, port_be);
-	else
+	if (fe->flags & TENBIN_FF_FNAT) {
+		const uint8_t *la = tenbin_nat_local_addr(cs, fe);
+
+		tenbin_nat_rewrite(f, h, la != NULL ? la : re->dst, fe->nat_port_be, be->addr, port_be);
+	} else {
 		tenbin_nat_rewrite(f, h, NULL, 0, be->addr, port_be);
+	}
 }
 
 /* A server's reply on its way to the client: the source the VIP and port the client spoke

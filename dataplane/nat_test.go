@@ -516,3 +516,98 @@ func TestFNATLocalAddressesAnswerARPAndNDP(t *testing.T) {
 		counters: map[string]uint64{"ndp_replies": 1},
 	}})
 }
+
+// fnat rewrites a connection's client packets from its local-address slot in the active
+// set, not from the reverse entry: a pool change must leave the slot (and so the
+// connection's source address) alone while the connection lives, and the dataplane's
+// count of connections per slot is what lets the writer know.
+func TestFNATConnectionKeepsItsLocalAddressWhenThePoolChanges(t *testing.T) {
+	e := newEnv(t, natTopology())
+	src := func(r Result) (netip.Addr, uint16) {
+		t.Helper()
+		if r.Verdict != VerdictTX || len(r.Out) < 14+20+4 {
+			t.Fatalf("%v %s, want TX", r.Verdict, r.Drop)
+		}
+		return netip.AddrFrom4([4]byte(r.Out[14+12 : 14+16])), binary.BigEndian.Uint16(r.Out[14+20:])
+	}
+	conns := func() map[netip.Addr]uint64 {
+		cs := e.region.ConfigSet(e.region.ActiveIndex())
+		out := map[netip.Addr]uint64{}
+		for i := range shm.MaxLocalAddrs {
+			if n := e.region.Counters(0).LocalConns[i]; n != 0 {
+				la := cs.LocalAddrs[i]
+				out[netip.AddrFrom4([4]byte(la.Addr[:4]))] += n
+			}
+		}
+		return out
+	}
+	port, r := synTo(t, e, vipFNAT4, 42000)
+	if a, _ := src(r); a != local4 {
+		t.Fatalf("SYN left from %s, want %s", a, local4)
+	}
+	if got := conns(); got[local4] != 1 || len(got) != 1 {
+		t.Fatalf("connections per local address %v, want %s: 1", got, local4)
+	}
+
+	d := natTopology()
+	for i := range d.Services {
+		if d.Services[i].Name == "fnat4" {
+			d.Services[i].LocalAddrs = []netip.Addr{local4b}
+		}
+	}
+	e.publish(d)
+	// The open connection keeps its address and port both ways, on the express lane and on
+	// the general path (a retransmitted SYN); a new one takes the new pool.
+	for name, r := range map[string]Result{
+		"ack (express)":     e.process(toVIP(client4, vipFNAT4, tcp(42000, 80, "A"), payload("x")), 0),
+		"ack (general)":     e.h.ProcessGeneral(toVIP(client4, vipFNAT4, tcp(42000, 80, "A"), payload("y")), 0, e.now),
+		"retransmitted SYN": e.process(toVIP(client4, vipFNAT4, tcp(42000, 80, "S")), 0),
+	} {
+		if a, p := src(r); a != local4 || p != port {
+			t.Errorf("%s after the pool changed: from %s:%d, want %s:%d", name, a, p, local4, port)
+		}
+	}
+	if _, r := synTo(t, e, vipFNAT4, 42001); r.Verdict != VerdictTX {
+		t.Fatalf("new connection: %v %s", r.Verdict, r.Drop)
+	} else if a, _ := src(r); a != local4b {
+		t.Errorf("new connection from %s, want the new pool's %s", a, local4b)
+	}
+	reply := build(ether(macRS2, macPort0), ipFor(rs2v4, local4, 64), tcp(rsPort, port, "SA"))
+	if r := e.process(reply, 0); r.Verdict != VerdictTX {
+		t.Fatalf("reply to the old address: %v %s", r.Verdict, r.Drop)
+	}
+	if got := conns(); got[local4] != 1 || got[local4b] != 1 {
+		t.Fatalf("connections per local address %v, want one each", got)
+	}
+
+	// A RST closes the old connection; once its tuple is opened again it is released and
+	// the old address holds nothing: the next publish frees its slot.
+	if r := e.process(toVIP(client4, vipFNAT4, tcp(42000, 80, "R")), 0); r.Verdict != VerdictTX {
+		t.Fatalf("RST: %v %s", r.Verdict, r.Drop)
+	}
+	e.now += 10_001
+	if _, r := synTo(t, e, vipFNAT4, 42000); r.Verdict != VerdictTX {
+		t.Fatalf("reopened: %v %s", r.Verdict, r.Drop)
+	}
+	if got := conns(); got[local4] != 0 || got[local4b] != 2 {
+		t.Fatalf("connections per local address %v, want %s: 2 only", got, local4b)
+	}
+	slotsOf := func(a netip.Addr) int {
+		n := 0
+		for _, la := range e.region.ConfigSet(e.region.ActiveIndex()).LocalAddrs {
+			if la.Family == 4 && netip.AddrFrom4([4]byte(la.Addr[:4])) == a {
+				n++
+			}
+		}
+		return n
+	}
+	// local4 is also in two other services' pools: three slots while fnat4's old one
+	// drains, two after.
+	if n := slotsOf(local4); n != 3 {
+		t.Fatalf("%s holds %d slots before the publish, want 3", local4, n)
+	}
+	e.publish(d)
+	if n := slotsOf(local4); n != 2 {
+		t.Fatalf("%s holds %d slots after the publish, want 2: the drained one is free", local4, n)
+	}
+}

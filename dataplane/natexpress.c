@@ -23,7 +23,6 @@
 #include <string.h>
 
 #include <rte_byteorder.h>
-#include <rte_prefetch.h>
 
 #include "csum.h"
 #include "express.h"
@@ -156,11 +155,11 @@ int tenbin_nat_express_forward(struct tenbin_worker *w, struct tenbin_pkt *p, co
 	const struct tenbin_config_set *cs = w->cs;
 	const struct tenbin_service *s = &cs->services[svc];
 	const struct tenbin_backend *be;
-	struct tenbin_flow *fe, *re;
+	struct tenbin_flow *fe;
 	const struct tenbin_hdrs h = { .l3_off = TENBIN_EXPRESS_ETH_LEN, .ethertype = RTE_ETHER_TYPE_IPV4 };
 	uint8_t *f = p->buf + p->off;
 	uint8_t mac[6];
-	const uint8_t *dst;
+	const uint8_t *dst, *local = NULL;
 	uint32_t baddr;
 	uint16_t bport_be;
 	uint8_t port;
@@ -172,15 +171,16 @@ int tenbin_nat_express_forward(struct tenbin_worker *w, struct tenbin_pkt *p, co
 	if (fe == NULL || (fe->flags & (TENBIN_FF_NAT | TENBIN_FF_REV)) != TENBIN_FF_NAT || fe->peer == 0 ||
 	    fe->peer > w->hdr->flow_entries || fe->service != svc)
 		return 0;
-	re = &w->flows[fe->peer - 1];
-	if (fe->flags & TENBIN_FF_FNAT)
-		rte_prefetch0(re); /* its key names our local address: wanted at the rewrite */
 	be = tenbin_backend_usable(cs, fe->backend);
 	if (be == NULL || be->incarnation != fe->incarnation)
 		return 0;
-	if ((fe->flags & TENBIN_FF_FNAT) && s->client_addr == 1 && x->proto == IPPROTO_TCP &&
-	    !(fe->flags & TENBIN_FF_TOA))
-		return 0; /* the handshake's ACK may take the client address option */
+	if (fe->flags & TENBIN_FF_FNAT) {
+		if (s->client_addr == 1 && x->proto == IPPROTO_TCP && !(fe->flags & TENBIN_FF_TOA))
+			return 0; /* the handshake's ACK may take the client address option */
+		local = tenbin_nat_local_addr(cs, fe);
+		if (local == NULL)
+			return 0; /* the general path takes it from the reverse entry */
+	}
 
 	/* The way out, as tenbin_forward takes it for nat: untagged, next hop known. */
 	dst = tenbin_express_next_hop(w, be, mac);
@@ -191,14 +191,14 @@ int tenbin_nat_express_forward(struct tenbin_worker *w, struct tenbin_pkt *p, co
 	/* Committed: what tenbin_nat_forward does for a flow hit (tenbin_nat_track_forward,
 	 * tenbin_nat_rewrite_forward, tenbin_l2_emit). */
 	if (!express_forward_settled(w, s, fe, x))
-		tenbin_nat_track_forward(w, s, fe, re, x->proto, x->tcp_flags);
+		tenbin_nat_track_forward(w, s, fe, &w->flows[fe->peer - 1], x->proto, x->tcp_flags);
 	memcpy(&baddr, be->addr, 4);
 	bport_be = be->port ? rte_cpu_to_be_16(be->port) : fe->dport_be;
-	if (fe->flags & TENBIN_FF_FNAT) {
+	if (local != NULL) {
 		uint32_t laddr;
 
-		memcpy(&laddr, re->dst, 4);
-		express_rewrite(f + TENBIN_EXPRESS_ETH_LEN, x->proto, 1, laddr, re->dport_be, 1, baddr, bport_be);
+		memcpy(&laddr, local, 4);
+		express_rewrite(f + TENBIN_EXPRESS_ETH_LEN, x->proto, 1, laddr, fe->nat_port_be, 1, baddr, bport_be);
 	} else {
 		express_rewrite(f + TENBIN_EXPRESS_ETH_LEN, x->proto, 0, 0, 0, 1, baddr, bport_be);
 	}

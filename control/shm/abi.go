@@ -8,7 +8,7 @@ package shm
 // Constants from tenbin_shm.h.
 const (
 	Magic     uint64 = 0x314e494e4245544e
-	Version   uint32 = 1
+	Version   uint32 = 2
 	CacheLine        = 64
 
 	MaxLcores      = 16
@@ -285,6 +285,9 @@ type LcoreCounters struct {
 	// Server-to-client direction (nat/fnat replies).
 	ServiceReply [MaxServices][ReplyCtrMax]uint64
 	BackendReply [MaxBackends][ReplyCtrMax]uint64
+	// fnat connections this lcore holds per local-address slot: the Writer gives a slot
+	// another address only when every lcore's count is 0.
+	LocalConns [MaxLocalAddrs]uint64
 }
 
 // Flow is struct tenbin_flow.

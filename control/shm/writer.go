@@ -101,6 +101,7 @@ type Writer struct {
 	services        map[string]uint16
 	backends        map[backendKey]slot
 	neigh           map[neighKey]slot
+	locals          localSlots // fnat local-address slots of the active set (localaddrs.go)
 	nextIncarnation uint32
 	nextTag         uint32
 	// DeadAfter: an lcore whose heartbeat is older than this does not hold up a publish.
@@ -120,6 +121,7 @@ func NewWriter(r *Region) *Writer {
 		services:        map[string]uint16{},
 		backends:        map[backendKey]slot{},
 		neigh:           map[neighKey]slot{},
+		locals:          localSlots{pools: map[string]localPool{}},
 		nextIncarnation: 1,
 		nextTag:         1,
 		DeadAfter:       500 * time.Millisecond,
@@ -134,6 +136,7 @@ func NewWriter(r *Region) *Writer {
 			w.services[CString(s.Name[:])] = uint16(i)
 		}
 	}
+	w.locals = adoptLocalSlots(cs)
 	for i := 1; i < int(cs.NBackends) && i < MaxBackends; i++ {
 		b := &cs.Backends[i]
 		if b.Family == 0 || int(b.Service) >= MaxServices {
@@ -225,12 +228,13 @@ type plan struct {
 	services map[string]uint16
 	backends map[backendKey]slot
 	neigh    map[neighKey]slot
+	locals   localSlots
 	nextInc  uint32
 	nextTag  uint32
 }
 
-func (w *Writer) plan(d *Desired) (*plan, error) {
-	p := &plan{services: map[string]uint16{}, backends: map[backendKey]slot{}, neigh: map[neighKey]slot{},
+func (w *Writer) plan(d *Desired) (p *plan, err error) {
+	p = &plan{services: map[string]uint16{}, backends: map[backendKey]slot{}, neigh: map[neighKey]slot{},
 		nextInc: w.nextIncarnation, nextTag: w.nextTag}
 	if len(d.Services) > MaxServices {
 		return nil, fmt.Errorf("%w: %d > %d", ErrTooManyServices, len(d.Services), MaxServices)
@@ -320,6 +324,9 @@ func (w *Writer) plan(d *Desired) (*plan, error) {
 			}
 		}
 	}
+	if p.locals, err = w.planLocalSlots(d); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 
@@ -336,7 +343,7 @@ func neighOf(b BackendSpec) (neighKey, bool) {
 }
 
 func (w *Writer) commit(p *plan) {
-	w.services, w.backends, w.neigh = p.services, p.backends, p.neigh
+	w.services, w.backends, w.neigh, w.locals = p.services, p.backends, p.neigh, p.locals
 	w.nextIncarnation, w.nextTag = p.nextInc, p.nextTag
 }
 
@@ -372,7 +379,6 @@ func (w *Writer) fill(cs *ConfigSet, lut []uint16, d *Desired, p *plan) error {
 	}
 	lutUsed := uint32(0)
 	vips := vipTable{}
-	localNext := 0
 	for _, s := range d.Services {
 		si := p.services[s.Name]
 		sv := &cs.Services[si]
@@ -387,16 +393,6 @@ func (w *Writer) fill(cs *ConfigSet, lut []uint16, d *Desired, p *plan) error {
 		sv.MaxHalfOpen = s.MaxHalfOpen
 		SetName(sv.Name[:], s.Name)
 		cs.NServices = max(cs.NServices, uint32(si)+1)
-		if len(s.LocalAddrs) > 0 {
-			if localNext+len(s.LocalAddrs) > MaxLocalAddrs {
-				return fmt.Errorf("%w: more than %d local addresses", ErrBadSpec, MaxLocalAddrs)
-			}
-			sv.LocalPool, sv.LocalCount = uint8(localNext), uint8(len(s.LocalAddrs))
-			for _, a := range s.LocalAddrs {
-				cs.LocalAddrs[localNext].Addr, cs.LocalAddrs[localNext].Family = addrBytes(a.Unmap())
-				localNext++
-			}
-		}
 		global := make([]uint16, len(s.Backends))
 		for j, b := range s.Backends {
 			sl := p.backends[backendKey{s.Name, b.Addr.Unmap(), b.Port}]
@@ -442,6 +438,7 @@ func (w *Writer) fill(cs *ConfigSet, lut []uint16, d *Desired, p *plan) error {
 	}
 	cs.LUTUsed = lutUsed
 	cs.VIPs = vips.slots
+	fillLocalSlots(cs, d, p.services, p.locals)
 	return nil
 }
 

@@ -28,7 +28,7 @@
 #include <stdint.h>
 
 #define TENBIN_SHM_MAGIC   0x314e494e4245544eULL /* "NTEBNIN1" little-endian */
-#define TENBIN_SHM_VERSION 1u
+#define TENBIN_SHM_VERSION 2u
 #define TENBIN_CACHE_LINE  64
 
 #define TENBIN_MAX_LCORES   16
@@ -321,6 +321,9 @@ struct tenbin_lcore_counters {
 	uint64_t backend[TENBIN_MAX_BACKENDS][TENBIN_OBJ_MAX];
 	uint64_t service_reply[TENBIN_MAX_SERVICES][TENBIN_REPLY_MAX];
 	uint64_t backend_reply[TENBIN_MAX_BACKENDS][TENBIN_REPLY_MAX];
+	/* fnat connections this lcore holds per local-address slot (config set local_addrs):
+	 * the writer gives a slot another address only when every lcore's count is 0. */
+	uint64_t local_conns[TENBIN_MAX_LOCAL_ADDRS];
 } __attribute__((aligned(TENBIN_CACHE_LINE)));
 
 /* One flow entry: one cache line. Key is the packet's tuple as received (network-order ports,
@@ -342,7 +345,8 @@ struct tenbin_flow {
 	uint16_t service;
 	uint32_t incarnation;     /* backend incarnation at selection */
 	uint16_t nat_port_be;     /* fnat: our source port */
-	uint8_t  nat_addr;        /* fnat: local address index */
+	uint8_t  nat_addr;        /* fnat: local address slot (config set local_addrs); the
+				   * writer keeps its address while connections hold it */
 	uint8_t  rev_flags;       /* nat/fnat forward entry: what the server sent (dataplane/nat.h);
 				   * any lcore may set bits, with an atomic OR */
 	uint32_t peer;            /* nat/fnat: index + 1 of the paired entry in the same table

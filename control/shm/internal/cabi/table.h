@@ -114,6 +114,7 @@
 	F(tenbin_lcore_counters, backend) \
 	F(tenbin_lcore_counters, service_reply) \
 	F(tenbin_lcore_counters, backend_reply) \
+	F(tenbin_lcore_counters, local_conns) \
 	S(tenbin_flow) \
 	F(tenbin_flow, sig) \
 	F(tenbin_flow, expires_ms) \
