@@ -21,6 +21,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"tenbin/realserver/toa"
 )
 
 func main() {
@@ -83,7 +85,7 @@ func serve(args []string) error {
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ConnContext: withTOA}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	lc := net.ListenConfig{Control: saveSYNControl}
+	lc := net.ListenConfig{Control: toa.SaveSYN}
 	var lns []net.Listener
 	for _, addr := range listens {
 		ln, err := lc.Listen(ctx, "tcp", addr)

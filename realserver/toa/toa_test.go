@@ -1,4 +1,4 @@
-package main
+package toa
 
 import (
 	"errors"
@@ -48,15 +48,15 @@ func TestParseTOA(t *testing.T) {
 	}{
 		{"v4 after MSS", synHeaders(t, false, mss, nop, nop, toa4), "198.18.0.3:40000", nil},
 		{"v6", synHeaders(t, true, mss, toa6), "[2001:db8::3]:40001", nil},
-		{"none", synHeaders(t, false, mss), "", errNoTOA},
+		{"none", synHeaders(t, false, mss), "", ErrNoTOA},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := parseTOA(tc.syn)
+			got, err := Parse(tc.syn)
 			if !errors.Is(err, tc.err) {
-				t.Fatalf("parseTOA: error %v, want %v", err, tc.err)
+				t.Fatalf("Parse: error %v, want %v", err, tc.err)
 			}
 			if err == nil && got.String() != tc.want {
-				t.Errorf("parseTOA = %s, want %s", got, tc.want)
+				t.Errorf("Parse = %s, want %s", got, tc.want)
 			}
 		})
 	}
@@ -65,7 +65,7 @@ func TestParseTOA(t *testing.T) {
 // TestSavedSYNOnLoopback: a listener with TCP_SAVE_SYN hands out the SYN of each accepted
 // connection (here without TOA: no balancer between).
 func TestSavedSYNOnLoopback(t *testing.T) {
-	lc := net.ListenConfig{Control: saveSYNControl}
+	lc := net.ListenConfig{Control: SaveSYN}
 	ln, err := lc.Listen(t.Context(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -81,14 +81,14 @@ func TestSavedSYNOnLoopback(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	syn, err := savedSYN(s.(*net.TCPConn))
+	syn, err := SavedSYN(s.(*net.TCPConn))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(syn) < 40 || syn[0]>>4 != 4 {
 		t.Fatalf("saved SYN: %d bytes %x, want IPv4 + TCP headers", len(syn), syn)
 	}
-	if _, err := parseTOA(syn); !errors.Is(err, errNoTOA) {
-		t.Errorf("parseTOA on a direct SYN: %v, want %v", err, errNoTOA)
+	if _, err := Parse(syn); !errors.Is(err, ErrNoTOA) {
+		t.Errorf("Parse on a direct SYN: %v, want %v", err, ErrNoTOA)
 	}
 }
