@@ -56,6 +56,7 @@ type ListenerConfig struct {
 	Certificates           []CertificateConfig `yaml:"certificates"`
 	H2C                    bool                `yaml:"h2c"`
 	AcceptProxyProtocol    bool                `yaml:"accept_proxy_protocol"`
+	AcceptTOA              bool                `yaml:"accept_toa"` // client address from a full-NAT balancer's TOA option
 	ProxyProtocolToBackend bool                `yaml:"proxy_protocol_to_backend"`
 	Pool                   string              `yaml:"pool"` // tcp+tls only
 	MaxHeaderBytes         int                 `yaml:"max_header_bytes"`

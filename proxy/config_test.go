@@ -31,6 +31,8 @@ proxy:
       kind: htp
       address: nowhere
       colour: blue
+      accept_toa: true
+      accept_proxy_protocol: true
   routes:
     - match: {path_prefix: api, path_regex: "([", sources: [1.2.3.4/40]}
       pool: missing
@@ -51,13 +53,14 @@ proxy:
 		path + `:7:7: unknown key "colour"`,
 		path + `:4:7: listener "web": kind "htp"`,
 		`address "nowhere"`,
-		path + `:9:7: route "route1": unknown pool "missing"`,
+		path + `:11:7: route "route1": unknown pool "missing"`,
 		`path_prefix "api" must start with /`,
 		"path_regex: error parsing regexp",
 		`source "1.2.3.4/40"`,
 		`scheduler "random"`,
 		`hash_key "body"`,
 		`weight 70000`,
+		`listener "web": accept_toa and accept_proxy_protocol both name the client`,
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)

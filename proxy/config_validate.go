@@ -104,6 +104,9 @@ func (v *validator) listener(l *ListenerConfig, names, pools map[string]bool) {
 			}
 		}
 	}
+	if l.AcceptTOA && l.AcceptProxyProtocol {
+		v.add(l.Pos, "listener %q: accept_toa and accept_proxy_protocol both name the client: pick the one the balancer sends", l.Name)
+	}
 	if l.H2C && l.Kind != KindHTTP {
 		v.add(l.Pos, "listener %q: h2c is for http listeners", l.Name)
 	}

@@ -8,10 +8,13 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"tenbin/realserver/toa"
 )
 
-// clientListener accepts client connections and prepares them off the accept path: it reads
-// the PROXY v2 header when the listener expects one, and completes the TLS handshake, so a
+// clientListener accepts client connections and prepares them off the accept path: it takes
+// the client address from the SYN's TOA option or reads the PROXY v2 header when the
+// listener expects one, and completes the TLS handshake, so a
 // slow or hostile client never holds up Accept. Handshakes are counted here, which is the
 // only place that sees both their successes and their failures.
 type clientListener struct {
@@ -19,6 +22,7 @@ type clientListener struct {
 	name        string
 	tlsConfig   *tls.Config // nil: plain
 	acceptProxy bool
+	acceptTOA   bool          // the listener saves SYNs (toa.SaveSYN)
 	timeout     time.Duration // PROXY header + handshake
 	m           *metrics
 	log         *slog.Logger
@@ -29,10 +33,10 @@ type clientListener struct {
 	pending   sync.WaitGroup
 }
 
-func newClientListener(inner net.Listener, name string, tlsConfig *tls.Config, acceptProxy bool,
+func newClientListener(inner net.Listener, name string, tlsConfig *tls.Config, acceptProxy, acceptTOA bool,
 	timeout time.Duration, m *metrics, log *slog.Logger) *clientListener {
 	l := &clientListener{
-		inner: inner, name: name, tlsConfig: tlsConfig, acceptProxy: acceptProxy,
+		inner: inner, name: name, tlsConfig: tlsConfig, acceptProxy: acceptProxy, acceptTOA: acceptTOA,
 		timeout: timeout, m: m, log: log,
 		ready: make(chan net.Conn), done: make(chan struct{}),
 	}
@@ -69,6 +73,15 @@ func (l *clientListener) acceptLoop() {
 func (l *clientListener) prepare(c net.Conn) {
 	if l.acceptProxy || l.tlsConfig != nil {
 		_ = c.SetDeadline(time.Now().Add(l.timeout))
+	}
+	if l.acceptTOA {
+		// A connection from a full-NAT balancer carries the client in its SYN; one without
+		// (a direct client, the balancer's own health check) keeps its peer address.
+		if ap, err := toa.FromConn(c); err == nil {
+			c = &addrConn{Conn: c, remote: &addrPortAddr{ap}, local: c.LocalAddr()}
+		} else if !errors.Is(err, toa.ErrNoTOA) {
+			l.log.Debug("toa", "listener", l.name, "remote", c.RemoteAddr().String(), "err", err)
+		}
 	}
 	if l.acceptProxy {
 		src, dst, ok, err := readProxyHeader(c)

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"tenbin/control/health"
+	"tenbin/realserver/toa"
 )
 
 // Options are what the caller supplies besides the config.
@@ -90,7 +91,11 @@ func New(cfg *Config, opts Options) (*Server, error) {
 func (s *Server) Start() error {
 	var bound []net.Listener
 	for _, lr := range s.listeners {
-		l, err := net.Listen("tcp", lr.cfg.Address)
+		var lc net.ListenConfig
+		if lr.cfg.AcceptTOA {
+			lc.Control = toa.SaveSYN // the kernel keeps each SYN, whose TOA option names the client
+		}
+		l, err := lc.Listen(context.Background(), "tcp", lr.cfg.Address)
 		if err != nil {
 			for _, b := range bound {
 				b.Close()
@@ -121,7 +126,7 @@ func (s *Server) serve(lr *listenerRuntime, l net.Listener) {
 	if lr.certs != nil {
 		tlsCfg = lr.certs.tlsConfig(protos)
 	}
-	lr.ln = newClientListener(l, lc.Name, tlsCfg, lc.AcceptProxyProtocol, lc.Timeouts.Handshake, s.m, s.log)
+	lr.ln = newClientListener(l, lc.Name, tlsCfg, lc.AcceptProxyProtocol, lc.AcceptTOA, lc.Timeouts.Handshake, s.m, s.log)
 	lr.done = make(chan error, 2)
 	if lc.Kind == KindTCPTLS {
 		lr.tcp = &tcpForwarder{name: lc.Name, pool: s.pools[lc.Pool], sendProxy: lc.ProxyProtocolToBackend,
