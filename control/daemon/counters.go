@@ -25,6 +25,17 @@ type Stats struct {
 	Global   map[string]uint64 `json:"global"`
 	Drops    map[string]uint64 `json:"drops"`
 	Services []ServiceStats    `json:"services"`
+	// fnat local addresses the active set holds, in pools or draining (left their pools,
+	// kept while connections through them last), with the connections through each.
+	LocalAddresses []LocalAddrStats `json:"local_addresses,omitempty"`
+}
+
+// LocalAddrStats is one fnat local address: its open connections, over every slot (a pool
+// shared by several services, or a pool changed while connections were open, gives an
+// address several slots).
+type LocalAddrStats struct {
+	Address     netip.Addr `json:"address"`
+	Connections uint64     `json:"connections"`
 }
 
 // ServiceStats are a service's counters and its backends'.
@@ -62,6 +73,7 @@ func (a *attachedRegion) stats(res *Result) Stats {
 	for di, name := range shm.DropReasonNames {
 		st.Drops[name] = a.sum(n, func(c *shm.LcoreCounters) *uint64 { return &c.Drops[di] })
 	}
+	st.LocalAddresses = a.localAddrs(n)
 	if res == nil {
 		return st
 	}
@@ -88,6 +100,28 @@ func (a *attachedRegion) stats(res *Result) Stats {
 		st.Services = append(st.Services, ss)
 	}
 	return st
+}
+
+// localAddrs sums the lcores' fnat connection counts per local address of the active set.
+func (a *attachedRegion) localAddrs(n int) []LocalAddrStats {
+	cs := a.r.ConfigSet(a.r.ActiveIndex())
+	var out []LocalAddrStats
+	at := map[netip.Addr]int{}
+	for i := range cs.LocalAddrs {
+		la := &cs.LocalAddrs[i]
+		if la.Family == 0 {
+			continue
+		}
+		addr := addrOf(la.Addr, la.Family)
+		j, ok := at[addr]
+		if !ok {
+			j = len(out)
+			at[addr] = j
+			out = append(out, LocalAddrStats{Address: addr})
+		}
+		out[j].Connections += a.sum(n, func(c *shm.LcoreCounters) *uint64 { return &c.LocalConns[i] })
+	}
+	return out
 }
 
 // sum adds one counter over n lcores. Each lcore is its counter's only writer; an atomic

@@ -31,6 +31,9 @@ var (
 	beWeight        = desc("tenbin_backend_weight", "The weight the backend is published with (0: no new flows).", beLabels...)
 	beChanges       = desc("tenbin_backend_state_changes_total", "Health state changes of the backend, by the state entered (up, down, drain).", append(beLabels, "state")...)
 
+	localConns = desc("tenbin_fnat_local_connections", "Open fnat connections through the local address (draining addresses, "+
+		"which left their pools, stay until their connections close).", "address")
+
 	drops      = desc("tenbin_drops_total", "Packets the dataplane dropped, by reason.", "reason")
 	dpCounters = desc("tenbin_dataplane_events_total", "The dataplane's global counters (rx_packets, flow_new, arp_replies, ...).", "counter")
 
@@ -50,7 +53,7 @@ type collector struct{ m *Metrics }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{svcReplyPackets, svcReplyBytes, beReplyPackets, beReplyBytes, svcPackets, svcBytes, svcNewFlows, svcActive, bePackets, beBytes,
-		beNewFlows, beActive, beUp, beWeight, beChanges, drops, dpCounters, dpUp, dpAge, ctlBeat, generation, lcoreBehind} {
+		beNewFlows, beActive, beUp, beWeight, beChanges, localConns, drops, dpCounters, dpUp, dpAge, ctlBeat, generation, lcoreBehind} {
 		ch <- d
 	}
 }
@@ -89,6 +92,9 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	st := src.Stats()
+	for _, la := range st.LocalAddresses {
+		gauge(localConns, float64(la.Connections), la.Address.String())
+	}
 	for _, reason := range shm.DropReasonNames {
 		counter(drops, st.Drops[reason], reason)
 	}

@@ -182,3 +182,38 @@ func TestScrapeCountsStateChanges(t *testing.T) {
 		}
 	}
 }
+
+// fnat connections per local address: what the lcores count per slot, summed, by address.
+func TestScrapeShowsFNATConnectionsPerLocalAddress(t *testing.T) {
+	cfg, err := config.Load("testdata/metrics-fnat.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _, regionPath := startEngineAt(t, func(o *daemon.Options) { o.Config = cfg })
+	r, err := shm.Open(regionPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	cs := r.ConfigSet(r.ActiveIndex())
+	first := -1
+	for i, la := range cs.LocalAddrs {
+		if la.Family == 4 && la.Addr[3] == 1 && la.Addr[2] == 3 {
+			first = i
+		}
+	}
+	if first < 0 {
+		t.Fatal("198.18.3.1 has no local-address slot in the active set")
+	}
+	r.Counters(0).LocalConns[first] = 3
+	r.Counters(1).LocalConns[first] = 2
+	text := scrape(t, m)
+	for _, want := range []string{
+		`tenbin_fnat_local_connections{address="198.18.3.1"} 5`,
+		`tenbin_fnat_local_connections{address="198.18.3.2"} 0`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("scrape lacks %q", want)
+		}
+	}
+}
