@@ -190,7 +190,8 @@ func TestCLIRendersStatusStatsAndRegion(t *testing.T) {
 			ObjCounters: daemon.ObjCounters{Packets: 3_000_000, Bytes: 1_500_000_000, NewFlows: 20_000, ActiveFlows: 1234},
 			Backends: []daemon.BackendStats{
 				{Name: "rs1", Address: netip.MustParseAddr("198.18.0.11"), Port: 80, ObjCounters: daemon.ObjCounters{Packets: 2_000_000, Bytes: 1_000_000_000, NewFlows: 13_000, ActiveFlows: 800}},
-				{Name: "rs2", Address: netip.MustParseAddr("198.18.0.12"), Port: 80, ObjCounters: daemon.ObjCounters{Packets: 1_000_000, Bytes: 500_000_000, NewFlows: 7_000, ActiveFlows: 434}}}}}}
+				{Name: "rs2", Address: netip.MustParseAddr("198.18.0.12"), Port: 80, ObjCounters: daemon.ObjCounters{Packets: 1_000_000, Bytes: 500_000_000, NewFlows: 7_000, ActiveFlows: 434}}}}},
+		LocalAddresses: []daemon.LocalAddrStats{{Address: netip.MustParseAddr("198.18.3.1"), Connections: 1200}, {Address: netip.MustParseAddr("198.18.3.2")}}}
 	buf.Reset()
 	printRates(&buf, computeRates(a, b), map[string]string{"web": "198.18.1.10 tcp/80"})
 	golden(t, "render-stats", buf.String())

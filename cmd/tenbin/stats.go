@@ -56,6 +56,8 @@ type Rates struct {
 	Drops           map[string]float64 `json:"drops_per_second"`
 	RxPPS           float64            `json:"rx_pps"`
 	TxPPS           float64            `json:"tx_pps"`
+	// fnat local addresses and their open connections at the end of the interval.
+	LocalAddresses []daemon.LocalAddrStats `json:"local_addresses,omitempty"`
 }
 
 // ServiceRates are one service's rates and its backends'.
@@ -99,7 +101,7 @@ func computeRates(a, b daemon.Stats) Rates {
 	if dt <= 0 {
 		dt = 1
 	}
-	r := Rates{IntervalSeconds: dt, Drops: map[string]float64{}}
+	r := Rates{IntervalSeconds: dt, Drops: map[string]float64{}, LocalAddresses: b.LocalAddresses}
 	r.RxPPS = objRates(daemon.ObjCounters{Packets: a.Global["rx_packets"]}, daemon.ObjCounters{Packets: b.Global["rx_packets"]}, dt).InPPS
 	r.TxPPS = objRates(daemon.ObjCounters{Packets: a.Global["tx_packets"]}, daemon.ObjCounters{Packets: b.Global["tx_packets"]}, dt).InPPS
 	for reason, v := range b.Drops {
@@ -201,6 +203,12 @@ func printRates(w io.Writer, r Rates, keys map[string]string) error {
 		line += "; drops/s:"
 		for _, k := range reasons {
 			line += fmt.Sprintf(" %s %s", k, si(r.Drops[k]))
+		}
+	}
+	if len(r.LocalAddresses) > 0 {
+		line += "\nfnat local addresses (open connections):"
+		for _, la := range r.LocalAddresses {
+			line += fmt.Sprintf(" %s %d", la.Address, la.Connections)
 		}
 	}
 	_, err := fmt.Fprintln(w, line)
