@@ -10,33 +10,55 @@
 #include "csum.h"
 #include "nat.h"
 
-/* Patches the L4 checksum at field (NULL: there is none) for old → new, n16 16-bit words. */
-static inline __attribute__((always_inline)) void l4_patch(uint8_t *field, int udp, const void *old, const void *new, unsigned n16)
+/* The one's-complement sum of the change from the n16 16-bit words at old to those at new,
+ * as they lie in the packet: RFC 1624's ~m + m' terms, to be added to ~HC. */
+static inline uint32_t csum_change(const void *old, const void *new, unsigned n16)
 {
-	if (field == NULL)
-		return;
-	if (udp)
-		tenbin_csum_patch_udp(field, old, new, n16);
-	else
-		tenbin_csum_patch(field, old, new, n16);
+	const uint8_t *o = old, *nw = new;
+	uint32_t s = 0;
+	unsigned i;
+
+	for (i = 0; i < n16; i++) {
+		uint16_t a, b;
+
+		memcpy(&a, o + 2 * i, 2);
+		memcpy(&b, nw + 2 * i, 2);
+		s += (uint16_t)~a;
+		s += b;
+	}
+	return s;
 }
 
-/* Rewrites one side of the packet: its address at a (alen bytes) to na and, when port is
- * not NULL, its port to port_be, patching the IPv4 header checksum (ipc; NULL for IPv6) and
- * the L4 checksum (l4c) as it goes. Inlined once per address length, so that the checksum
- * loops run over a constant number of words (unrolled). */
+/* Adds the change of one side to the sums and rewrites it: its address at a (alen bytes) to
+ * na and, when port is not NULL, its port to port_be. Inlined once per address length, so
+ * the loops run over a constant number of words. The side is read and written before the
+ * next one is looked at, so a new value taken from the packet itself reads as the step by
+ * step patches read it. */
 static inline __attribute__((always_inline)) void
-rewrite_side(uint8_t *ipc, uint8_t *l4c, int udp, uint8_t *a, const uint8_t *na, unsigned alen, uint8_t *port,
+rewrite_side(uint32_t *ipsum, uint32_t *l4sum, uint8_t *a, const uint8_t *na, unsigned alen, uint8_t *port,
 	     uint16_t port_be)
 {
-	if (ipc != NULL)
-		tenbin_csum_patch(ipc, a, na, alen / 2);
-	l4_patch(l4c, udp, a, na, alen / 2);
+	uint32_t d = csum_change(a, na, alen / 2);
+
+	*ipsum += d;
+	*l4sum += d;
 	memcpy(a, na, alen);
 	if (port != NULL) {
-		l4_patch(l4c, udp, port, &port_be, 1);
+		*l4sum += csum_change(port, &port_be, 1);
 		memcpy(port, &port_be, 2);
 	}
+}
+
+/* Sets the checksum at field for the summed change: HC' = ~(~HC + sum). Each checksum is
+ * read and written once, however many words changed; the value is the one patching word by
+ * word gives (the sums fold to 0 only when every term is 0). */
+static inline void csum_apply(uint8_t *field, uint32_t sum)
+{
+	uint16_t c;
+
+	memcpy(&c, field, 2);
+	c = (uint16_t)~tenbin_csum_fold((uint16_t)~c + sum);
+	memcpy(field, &c, 2);
 }
 
 void tenbin_nat_rewrite_ip(uint8_t *f, const struct tenbin_hdrs *h, const uint8_t *src, uint16_t sport_be,
@@ -47,6 +69,7 @@ void tenbin_nat_rewrite_ip(uint8_t *f, const struct tenbin_hdrs *h, const uint8_
 	uint8_t *l4c = NULL;
 	int v4 = h->family == 4, udp = h->proto == IPPROTO_UDP;
 	uint8_t *sa = ip + (v4 ? 12 : 8), *da = ip + (v4 ? 16 : 24);
+	uint32_t ipsum = 0, l4sum = 0;
 
 	if (l4 != NULL && h->proto == IPPROTO_TCP && h->l4_off + 18u <= h->l3_end)
 		l4c = l4 + 16;
@@ -56,25 +79,38 @@ void tenbin_nat_rewrite_ip(uint8_t *f, const struct tenbin_hdrs *h, const uint8_
 		l4 = NULL; /* ICMP: the caller recomputes its checksum */
 	if (src != NULL) {
 		if (v4)
-			rewrite_side(ip + 10, l4c, udp, sa, src, 4, l4, sport_be);
+			rewrite_side(&ipsum, &l4sum, sa, src, 4, l4, sport_be);
 		else
-			rewrite_side(NULL, l4c, udp, sa, src, 16, l4, sport_be);
+			rewrite_side(&ipsum, &l4sum, sa, src, 16, l4, sport_be);
 	}
 	if (dst != NULL) {
 		if (v4)
-			rewrite_side(ip + 10, l4c, udp, da, dst, 4, l4 ? l4 + 2 : NULL, dport_be);
+			rewrite_side(&ipsum, &l4sum, da, dst, 4, l4 ? l4 + 2 : NULL, dport_be);
 		else
-			rewrite_side(NULL, l4c, udp, da, dst, 16, l4 ? l4 + 2 : NULL, dport_be);
+			rewrite_side(&ipsum, &l4sum, da, dst, 16, l4 ? l4 + 2 : NULL, dport_be);
 	}
-	if (!ttl)
-		return;
-	if (v4) {
-		uint8_t w4[2] = { (uint8_t)(ip[8] - 1), ip[9] };
+	if (ttl) {
+		if (v4) {
+			uint8_t w4[2] = { (uint8_t)(ip[8] - 1), ip[9] };
 
-		tenbin_csum_patch(ip + 10, ip + 8, w4, 1);
-		ip[8] = w4[0];
-	} else {
-		ip[7]--;
+			ipsum += csum_change(ip + 8, w4, 1);
+			ip[8] = w4[0];
+		} else {
+			ip[7]--;
+		}
+	}
+	if (v4 && (src != NULL || dst != NULL || ttl))
+		csum_apply(ip + 10, ipsum);
+	if (l4c != NULL && (src != NULL || dst != NULL)) {
+		uint16_t c;
+
+		memcpy(&c, l4c, 2);
+		if (udp && c == 0)
+			return; /* no UDP checksum: stays none */
+		csum_apply(l4c, l4sum);
+		memcpy(&c, l4c, 2);
+		if (udp && c == 0)
+			memcpy(l4c, &(uint16_t){ 0xffff }, 2); /* RFC 768: a computed 0 is sent as all ones */
 	}
 }
 
