@@ -63,9 +63,11 @@ if ! dataplane_usable; then
 fi
 pcap=$BENCH_TMP/mem-flows.pcap
 "$FLOWGEN" -o "$pcap" -flows "$MEM_FLOWS" >&2 || exit 1
-# The capture lives in mbufs: room for it plus the rings, and memory for the pool.
+# The capture lives in mbufs: room for it plus the rings, and memory for the pool. Without
+# hugepages the pool puts one mbuf (~2.4 KiB) on each 4 KiB page, so a page per mbuf, plus
+# room for the rest (2.5 KiB per mbuf and +512 MiB left 1M mbufs without memory).
 mbufs=$((MEM_FLOWS + 16384))
-mem=$((mbufs * 2560 / 1048576 + 512))
+mem=$((mbufs * 4096 / 1048576 + 768))
 for entries in 1048576 16777216; do
 	name="dataplane, $((entries >> 20))M-entry table"
 	log "memory: $name, $MEM_FLOWS flows"

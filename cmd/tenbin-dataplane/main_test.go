@@ -65,6 +65,23 @@ func TestBadInputIsOneLineAndExit2(t *testing.T) {
 	}
 }
 
+// More mbufs than --mem holds: one line that says what to raise (exit 1: the flags were
+// valid, the machine said no).
+func TestMbufPoolTooBigForMemSaysWhatToRaise(t *testing.T) {
+	bin := binary(t)
+	var stderr bytes.Buffer
+	cmd := exec.Command(bin, "--port", "net_null0,no-rx=1", "--mbufs", "262144", "--mem", "600", "--shm", filepath.Join(t.TempDir(), "r"))
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Fatalf("exit: %v, want code 1; stderr:\n%s", err, stderr.String())
+	}
+	if got := strings.TrimSpace(stderr.String()); strings.Count(got, "\n") != 0 ||
+		!strings.Contains(got, "262144 mbufs need more than 1152 MiB of --mem, which is 600") {
+		t.Fatalf("stderr %q: want one line naming the --mem the mbufs need", got)
+	}
+}
+
 func sumCounter(r *shm.Region, c int) (n uint64) {
 	for i := 0; i < int(r.Header().NLcores); i++ {
 		n += r.Counters(i).Global[c]

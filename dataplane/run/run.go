@@ -101,6 +101,11 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	dpdk.SetLogWriter(os.Stderr)
 	pool, err := dpdk.NewPktMbufPool("tenbin_pkts", uint32(cfg.MbufCount), 256, 2048+128, dpdk.SocketID(lcores[0]))
 	if err != nil {
+		if !cfg.Huge && errors.Is(err, syscall.ENOMEM) {
+			// Without hugepages the pool lays one mbuf (2.4 KiB) per 4 KiB page.
+			return fmt.Errorf("mbuf pool: %w (without hugepages each mbuf takes a 4 KiB page: %d mbufs need more "+
+				"than %d MiB of --mem, which is %d)", err, cfg.MbufCount, cfg.MbufCount*4/1024+128, cfg.MemoryMB)
+		}
 		return fmt.Errorf("mbuf pool: %w", err)
 	}
 	defer pool.Free()
