@@ -141,8 +141,8 @@ NULL_DEV="net_null0,no-rx=1"
 # tenbin_start NAME MODE LCORES PORT... starts the dataplane on the ports (devargs) in
 # MODE (passthrough, l2dsr, l3dsr, nat or fnat; the VIP modes get flowgen's VIP published)
 # with extra dataplane flags from TENBIN_ARGS and extra `benchctl publish` flags from
-# PUBLISH_ARGS. Sets BENCH_PID and TENBIN_SHM; on failure returns 1 with the reason in
-# TENBIN_PROBLEM and nothing left running.
+# PUBLISH_ARGS; START_WAIT bounds its start-up (default 20s). Sets BENCH_PID and
+# TENBIN_SHM; on failure returns 1 with the reason in TENBIN_PROBLEM and nothing left running.
 tenbin_start() {
 	local name=$1 mode=$2 lcores=$3
 	shift 3
@@ -157,7 +157,7 @@ tenbin_start() {
 	rm -f "$TENBIN_SHM"
 	# shellcheck disable=SC2086 # TENBIN_ARGS is a list of flags
 	bench_start "$TENBIN_LOG" "$DATAPLANE" "${args[@]}" ${TENBIN_ARGS:-}
-	if ! "$BENCHCTL" wait --shm "$TENBIN_SHM" --pid "$BENCH_PID" --wait 20s 2>"$BENCH_TMP/wait.err"; then
+	if ! "$BENCHCTL" wait --shm "$TENBIN_SHM" --pid "$BENCH_PID" --wait "${START_WAIT:-20s}" 2>"$BENCH_TMP/wait.err"; then
 		TENBIN_PROBLEM="tenbin-dataplane did not start: $(last_line "$TENBIN_LOG")"
 		grep -q "exited" "$BENCH_TMP/wait.err" || TENBIN_PROBLEM="$(last_line "$BENCH_TMP/wait.err")"
 	elif [[ $mode != passthrough ]] &&
