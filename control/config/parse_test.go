@@ -499,6 +499,23 @@ func TestLimits(t *testing.T) {
 	if err == nil || err.Error() != want {
 		t.Errorf("got %v, want %s", err, want)
 	}
+
+	// Each fnat service takes its own run of local-address slots: two services on one pool
+	// of 40 addresses need 80 of the dataplane's 64, though the pool itself fits.
+	b.Reset()
+	b.WriteString(header + "local_pools:\n  - name: p\n    addresses:\n")
+	for i := range 40 {
+		fmt.Fprintf(&b, "      - 198.19.0.%d\n", i+1)
+	}
+	b.WriteString("services:\n")
+	for i := range 2 {
+		fmt.Fprintf(&b, "  - {name: f%d, vip: 198.18.1.1, port: %d, mode: fnat, local_pool: p}\n", i, i+1)
+	}
+	_, err = Parse("t.yaml", []byte(b.String()))
+	want = fmt.Sprintf("t.yaml:%d:66: fnat services need more than 64 local-address slots in all", strings.Count(b.String(), "\n"))
+	if err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("got %v, want %s…", err, want)
+	}
 }
 
 func TestLoadMissingFile(t *testing.T) {

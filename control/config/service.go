@@ -34,7 +34,7 @@ func (p *parser) services(f field, ports []Port, pools pools) []Service {
 	}
 	out := make([]Service, 0, len(items))
 	at := make([]serviceAt, 0, len(items))
-	backends := 0
+	backends, localSlots := 0, 0
 	for _, item := range items {
 		s, where := p.service(item, ports, pools)
 		for _, b := range where.backends {
@@ -43,11 +43,37 @@ func (p *parser) services(f field, ports []Port, pools pools) []Service {
 				p.conflictf(b, "more than %d backends in all services, fallbacks included (the dataplane's limit)", MaxBackends)
 			}
 		}
+		// The dataplane gives each fnat service its own run of local-address slots: the
+		// pool's addresses of the VIP's family (control/shm/localaddrs.go).
+		if n := localSlotsOf(s, pools); n > 0 && localSlots <= MaxLocalAddresses {
+			if localSlots += n; localSlots > MaxLocalAddresses {
+				p.conflictf(resolve(where.fs.value("local_pool")), "fnat services need more than %d local-address slots "+
+					"in all: each takes its pool's addresses of its VIP's family (the dataplane's limit)", MaxLocalAddresses)
+			}
+		}
 		out = append(out, s)
 		at = append(at, where)
 	}
 	p.acrossServices(out, at)
 	return out
+}
+
+// localSlotsOf is how many local-address slots fnat service s takes in the dataplane.
+func localSlotsOf(s Service, pools pools) int {
+	if s.Mode != ModeFNAT || s.LocalPool == "" || !s.VIP.IsValid() {
+		return 0
+	}
+	n := 0
+	for _, pool := range pools.pools {
+		if pool.Name == s.LocalPool {
+			for _, a := range pool.Addresses {
+				if a.Is4() == s.VIP.Is4() {
+					n++
+				}
+			}
+		}
+	}
+	return n
 }
 
 // acrossServices checks what no single service can: unique names and VIP keys, and that
