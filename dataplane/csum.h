@@ -19,11 +19,12 @@ static inline uint16_t tenbin_csum_fold(uint32_t s)
 	return (uint16_t)s;
 }
 
-/* Checksum field value after the 2*n bytes at old become new. csum as in the packet. */
-static inline uint16_t tenbin_csum_replace(uint16_t csum, const void *old, const void *new, unsigned n16)
+/* The change from the n16 16-bit words at old to those at new, as RFC 1624's ~m + m' terms
+ * summed: several changes' sums add up, and tenbin_csum_add applies them at once. */
+static inline uint32_t tenbin_csum_change(const void *old, const void *new, unsigned n16)
 {
 	const uint8_t *o = old, *nw = new;
-	uint32_t s = (uint16_t)~csum;
+	uint32_t s = 0;
 	unsigned i;
 
 	for (i = 0; i < n16; i++) {
@@ -34,7 +35,20 @@ static inline uint16_t tenbin_csum_replace(uint16_t csum, const void *old, const
 		s += (uint16_t)~a;
 		s += b;
 	}
-	return (uint16_t)~tenbin_csum_fold(s);
+	return s;
+}
+
+/* Checksum value after a summed change: HC' = ~(~HC + sum). The result is the one applying
+ * each change in turn gives: the sums fold to 0 only when every term is 0. */
+static inline uint16_t tenbin_csum_add(uint16_t csum, uint32_t sum)
+{
+	return (uint16_t)~tenbin_csum_fold((uint16_t)~csum + sum);
+}
+
+/* Checksum field value after the 2*n bytes at old become new. csum as in the packet. */
+static inline uint16_t tenbin_csum_replace(uint16_t csum, const void *old, const void *new, unsigned n16)
+{
+	return tenbin_csum_add(csum, tenbin_csum_change(old, new, n16));
 }
 
 /* Updates the checksum stored at field (2 bytes in the packet) for old → new. */

@@ -69,11 +69,6 @@ static inline int express_nat_ok(struct tenbin_worker *w, const struct tenbin_pk
 static inline uint32_t sum32(uint32_t v) { return (v & 0xffff) + (v >> 16); }
 static inline uint32_t change32(uint32_t o, uint32_t n) { return sum32(~o) + sum32(n); }
 
-static inline uint16_t csum_apply(uint16_t c, uint32_t delta)
-{
-	return (uint16_t)~tenbin_csum_fold((uint16_t)~c + delta);
-}
-
 /* tenbin_nat_rewrite_ip for the express lane's frames (IPv4, 20-byte header, the whole L4
  * header present): the source address and port become src/sport_be when do_src, the
  * destination's dst/dport_be when do_dst, and the TTL drops by one. The checksum changes
@@ -108,13 +103,13 @@ express_rewrite(uint8_t *ip, uint8_t proto, int do_src, uint32_t src, uint16_t s
 	ottl = (uint32_t)ip[8] << 8 | ip[9];
 	nttl = ottl - 0x100;
 	memcpy(&c, ip + 10, 2);
-	c = csum_apply(c, addr + rte_cpu_to_be_16((uint16_t)~ottl) + rte_cpu_to_be_16((uint16_t)nttl));
+	c = tenbin_csum_add(c, addr + rte_cpu_to_be_16((uint16_t)~ottl) + rte_cpu_to_be_16((uint16_t)nttl));
 	memcpy(ip + 10, &c, 2);
 	ip[8]--;
 	memcpy(&c, l4c, 2);
 	if (proto == IPPROTO_UDP && c == 0)
 		return; /* no UDP checksum: stays none */
-	c = csum_apply(c, addr + ports);
+	c = tenbin_csum_add(c, addr + ports);
 	if (proto == IPPROTO_UDP && c == 0)
 		c = 0xffff;
 	memcpy(l4c, &c, 2);

@@ -10,25 +10,6 @@
 #include "csum.h"
 #include "nat.h"
 
-/* The one's-complement sum of the change from the n16 16-bit words at old to those at new,
- * as they lie in the packet: RFC 1624's ~m + m' terms, to be added to ~HC. */
-static inline uint32_t csum_change(const void *old, const void *new, unsigned n16)
-{
-	const uint8_t *o = old, *nw = new;
-	uint32_t s = 0;
-	unsigned i;
-
-	for (i = 0; i < n16; i++) {
-		uint16_t a, b;
-
-		memcpy(&a, o + 2 * i, 2);
-		memcpy(&b, nw + 2 * i, 2);
-		s += (uint16_t)~a;
-		s += b;
-	}
-	return s;
-}
-
 /* Adds the change of one side to the sums and rewrites it: its address at a (alen bytes) to
  * na and, when port is not NULL, its port to port_be. Inlined once per address length, so
  * the loops run over a constant number of words. The side is read and written before the
@@ -38,26 +19,24 @@ static inline __attribute__((always_inline)) void
 rewrite_side(uint32_t *ipsum, uint32_t *l4sum, uint8_t *a, const uint8_t *na, unsigned alen, uint8_t *port,
 	     uint16_t port_be)
 {
-	uint32_t d = csum_change(a, na, alen / 2);
+	uint32_t d = tenbin_csum_change(a, na, alen / 2);
 
 	*ipsum += d;
 	*l4sum += d;
 	memcpy(a, na, alen);
 	if (port != NULL) {
-		*l4sum += csum_change(port, &port_be, 1);
+		*l4sum += tenbin_csum_change(port, &port_be, 1);
 		memcpy(port, &port_be, 2);
 	}
 }
 
-/* Sets the checksum at field for the summed change: HC' = ~(~HC + sum). Each checksum is
- * read and written once, however many words changed; the value is the one patching word by
- * word gives (the sums fold to 0 only when every term is 0). */
+/* Sets the checksum at field (2 bytes in the packet) for the summed change. */
 static inline void csum_apply(uint8_t *field, uint32_t sum)
 {
 	uint16_t c;
 
 	memcpy(&c, field, 2);
-	c = (uint16_t)~tenbin_csum_fold((uint16_t)~c + sum);
+	c = tenbin_csum_add(c, sum);
 	memcpy(field, &c, 2);
 }
 
@@ -93,7 +72,7 @@ void tenbin_nat_rewrite_ip(uint8_t *f, const struct tenbin_hdrs *h, const uint8_
 		if (v4) {
 			uint8_t w4[2] = { (uint8_t)(ip[8] - 1), ip[9] };
 
-			ipsum += csum_change(ip + 8, w4, 1);
+			ipsum += tenbin_csum_change(ip + 8, w4, 1);
 			ip[8] = w4[0];
 		} else {
 			ip[7]--;
