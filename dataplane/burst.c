@@ -187,7 +187,13 @@ void tenbin_burst(struct tenbin_worker *w, struct tenbin_pkt *p, uint16_t n)
 				sig = pp[i].sig;
 			}
 			if (sig != 0)
-				tenbin_flow_prefetch(w, sig);
+				tenbin_flow_prefetch_first(w, sig);
+		}
+		for (i = 0; i < k; i++) {
+			uint32_t sig = x[i].sig != 0 ? x[i].sig : pp[i].sig;
+
+			if (sig != 0)
+				tenbin_flow_prefetch_rest(w, sig);
 		}
 		/* Stage 2: the express lane where it can, the general path for the rest. */
 		for (i = 0; i < k; i++) {

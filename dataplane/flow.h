@@ -123,6 +123,26 @@ static inline void tenbin_flow_prefetch(const struct tenbin_worker *w, uint32_t 
 		rte_prefetch0(&b[i]);
 }
 
+/* Stage 1's half of tenbin_flow_prefetch: the bucket's first way, where a flow sits unless
+ * its bucket was busy when it arrived. */
+static inline void tenbin_flow_prefetch_first(const struct tenbin_worker *w, uint32_t sig)
+{
+	rte_prefetch0(tenbin_flow_bucket(w, sig));
+}
+
+/* The rest, once the first way is in: ways 1..3 only when way 0 is not sig's, so a flow hit
+ * brings one line in and an insertion (which reads all four) still finds them coming. */
+static inline void tenbin_flow_prefetch_rest(const struct tenbin_worker *w, uint32_t sig)
+{
+	const struct tenbin_flow *b = tenbin_flow_bucket(w, sig);
+	int i;
+
+	if (b[0].sig == sig)
+		return;
+	for (i = 1; i < TENBIN_FLOW_BUCKET_WAYS; i++)
+		rte_prefetch0(&b[i]);
+}
+
 /* Finds the live entry for k. When there is none, *freeway is an empty or expired way of
  * the bucket for an insertion, or NULL when all four ways hold live flows. */
 static inline struct tenbin_flow *

@@ -38,6 +38,7 @@ void tenbin_mbuf_burst(struct tenbin_worker *w, struct rte_mbuf **m, uint16_t n,
 		       struct tenbin_tx_buffers *tx, struct rte_mbuf **drop, uint16_t *n_drop)
 {
 	struct tenbin_pkt p[TENBIN_BURST];
+	uint32_t span[TENBIN_BURST]; /* each frame's off and len as received */
 	uint16_t base, i, nd = *n_drop;
 
 	for (base = 0; base < n; base += TENBIN_BURST) {
@@ -51,6 +52,7 @@ void tenbin_mbuf_burst(struct tenbin_worker *w, struct rte_mbuf **m, uint16_t n,
 			/* Headers are parsed from the first segment; with a 2 KiB data room and a
 			 * 1500-byte MTU every frame is one segment. */
 			p[i].len = mb[i]->data_len;
+			span[i] = (uint32_t)p[i].off << 16 | p[i].len;
 			p[i].cap = mb[i]->buf_len;
 			p[i].in_port = (uint8_t)mb[i]->port;
 			p[i].flags = (mb[i]->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_GOOD ?
@@ -59,9 +61,15 @@ void tenbin_mbuf_burst(struct tenbin_worker *w, struct rte_mbuf **m, uint16_t n,
 		tenbin_burst(w, p, k);
 		for (i = 0; i < k; i++) {
 			if (p[i].verdict == TENBIN_V_TX) {
-				mb[i]->pkt_len = (uint32_t)(mb[i]->pkt_len - mb[i]->data_len + p[i].len);
-				mb[i]->data_off = p[i].off;
-				mb[i]->data_len = p[i].len;
+				/* Most frames leave as long as they came (DSR, NAT without TOA): their
+				 * mbuf header, which a burst's other frames may have pushed out of L1
+				 * (without hugepages every mbuf header sits at the same page offset, so
+				 * in the same cache set), is not touched again here. */
+				if (span[i] != ((uint32_t)p[i].off << 16 | p[i].len)) {
+					mb[i]->pkt_len = (uint32_t)(mb[i]->pkt_len - mb[i]->data_len + p[i].len);
+					mb[i]->data_off = p[i].off;
+					mb[i]->data_len = p[i].len;
+				}
 				tx->pkts[p[i].out_port][tx->n[p[i].out_port]++] = mb[i];
 			} else if (p[i].verdict != TENBIN_V_KERNEL || !tenbin_tap_send(w, tx->tap, mb[i])) {
 				drop[nd++] = mb[i];
