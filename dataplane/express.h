@@ -25,6 +25,7 @@ struct express {
 	uint32_t sig;       /* tenbin_flow_sig of the frame's key; 0: not an express frame */
 	uint8_t  proto;
 	uint8_t  tcp_flags;
+	uint8_t  whole_bucket; /* stage 1 prefetched all of sig's bucket, not only way 0 */
 };
 
 /* Global counters of the burst's express frames, added once at its end. */

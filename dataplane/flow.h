@@ -130,14 +130,15 @@ static inline void tenbin_flow_prefetch_first(const struct tenbin_worker *w, uin
 	rte_prefetch0(tenbin_flow_bucket(w, sig));
 }
 
-/* The rest, once the first way is in: ways 1..3 only when way 0 is not sig's, so a flow hit
- * brings one line in and an insertion (which reads all four) still finds them coming. */
+/* The rest, once the first way is in: ways 1..3 only when way 0 is not a live flow with
+ * sig, so a flow hit brings one line in and an insertion (which reads all four) still
+ * finds them coming. */
 static inline void tenbin_flow_prefetch_rest(const struct tenbin_worker *w, uint32_t sig)
 {
 	const struct tenbin_flow *b = tenbin_flow_bucket(w, sig);
 	int i;
 
-	if (b[0].sig == sig)
+	if (b[0].sig == sig && !tenbin_flow_expired(&b[0], w->now32))
 		return;
 	for (i = 1; i < TENBIN_FLOW_BUCKET_WAYS; i++)
 		rte_prefetch0(&b[i]);
