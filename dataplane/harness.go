@@ -5,6 +5,7 @@ package dataplane
 #include <string.h>
 #include "dataplane.h"
 #include "flow.h"
+#include "lcore.h"
 #include "process.h"
 
 static struct tenbin_worker *tb_worker_new(void)
@@ -27,6 +28,38 @@ static void tb_run(struct tenbin_worker *w, struct tenbin_pkt *p, uint64_t now_m
 		tenbin_process(w, p);
 	else
 		tenbin_burst(w, p, 1);
+}
+
+// The frame in buf through the lcore loop's mbuf adapter (tenbin_mbuf_burst), in an mbuf
+// in plain memory as a PMD hands it over. Returns 1 when it was queued for transmission
+// (its port in *out_port), 0 when dropped; the mbuf's fields after the burst go to m.
+static int tb_mbuf_run(struct tenbin_worker *w, struct rte_mbuf *m, uint8_t *buf, uint16_t cap, uint16_t off,
+		       uint16_t len, uint8_t in_port, uint64_t now_ms, uint8_t *out_port)
+{
+	struct tenbin_tx_buffers *tx = calloc(1, sizeof(*tx));
+	struct rte_mbuf *ms[1] = { m }, *drop[1];
+	uint16_t nd = 0, port;
+	int sent = 0;
+
+	if (tx == NULL)
+		return -1;
+	memset(m, 0, sizeof(*m));
+	m->buf_addr = buf;
+	m->buf_len = cap;
+	m->data_off = off;
+	m->data_len = len;
+	m->pkt_len = len;
+	m->nb_segs = 1;
+	m->port = in_port;
+	tenbin_worker_begin(w, now_ms);
+	tenbin_mbuf_burst(w, ms, 1, tx, drop, &nd);
+	for (port = 0; port < TENBIN_MAX_PORTS; port++)
+		if (tx->n[port] == 1 && tx->pkts[port][0] == m) {
+			*out_port = (uint8_t)port;
+			sent = 1;
+		}
+	free(tx);
+	return sent;
 }
 
 static void tb_set_icmp_tokens(struct tenbin_worker *w, uint32_t n) { w->icmp_tokens = n; w->icmp_refill_ms = ~0ull; }
@@ -175,6 +208,34 @@ func (h *Harness) result() Result {
 		r.Drop = DropName(int(h.pkt.drop_reason))
 	}
 	return r
+}
+
+// MbufResult is what the mbuf says after the lcore loop's adapter sent a frame.
+type MbufResult struct {
+	Sent    bool
+	OutPort int
+	Out     []byte // the bytes from the mbuf's data_off, data_len long
+	PktLen  int    // the mbuf's pkt_len
+}
+
+// ProcessMbuf runs frame through tenbin_mbuf_burst, the adapter the lcore loop wraps around
+// tenbin_burst, in an mbuf as a PMD hands it over: what it reports is what the mbuf carries
+// to the port afterwards, so a frame whose size changed must show its new offset and length.
+func (h *Harness) ProcessMbuf(frame []byte, inPort int, nowMs uint64) (MbufResult, error) {
+	n := min(len(frame), harnessBufSize-HarnessHeadroom)
+	buf := unsafe.Slice((*byte)(unsafe.Pointer(h.buf)), harnessBufSize)
+	copy(buf[HarnessHeadroom:], frame[:n])
+	m := (*C.struct_rte_mbuf)(C.calloc(1, C.sizeof_struct_rte_mbuf))
+	defer C.free(unsafe.Pointer(m))
+	var port C.uint8_t
+	switch C.tb_mbuf_run(h.w, m, h.buf, harnessBufSize, HarnessHeadroom, C.uint16_t(n), C.uint8_t(inPort), C.uint64_t(nowMs), &port) {
+	case -1:
+		return MbufResult{}, fmt.Errorf("%w: out of memory", ErrHarness)
+	case 0:
+		return MbufResult{}, nil
+	}
+	off, dlen := int(m.data_off), int(m.data_len)
+	return MbufResult{Sent: true, OutPort: int(port), Out: append([]byte(nil), buf[off:off+dlen]...), PktLen: int(m.pkt_len)}, nil
 }
 
 // Run is Process without the copy out, for benchmarks: it only reports the verdict.
