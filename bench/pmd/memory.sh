@@ -64,8 +64,8 @@ fi
 pcap=$BENCH_TMP/mem-flows.pcap
 "$FLOWGEN" -o "$pcap" -flows "$MEM_FLOWS" >&2 || exit 1
 # The capture lives in mbufs: room for it plus the rings, and memory for the pool. Without
-# hugepages the pool puts one mbuf (~2.4 KiB) on each 4 KiB page, so a page per mbuf, plus
-# room for the rest (2.5 KiB per mbuf and +512 MiB left 1M mbufs without memory).
+# hugepages the pool lays its mbufs (~2.3 KiB) end to end; a page per mbuf, plus room for the
+# rest, is generous (it was what DPDK's own layout, one mbuf per 4 KiB page, needed).
 mbufs=$((MEM_FLOWS + 16384))
 mem=$((mbufs * 4096 / 1048576 + 768))
 for entries in 1048576 16777216; do

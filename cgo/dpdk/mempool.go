@@ -21,23 +21,34 @@ const DefaultMbufDataRoom = uint16(C.RTE_MBUF_DEFAULT_BUF_SIZE)
 
 // Mempool is a DPDK memory pool, here always one of packet mbufs.
 type Mempool struct {
-	p *C.struct_rte_mempool
+	p      *C.struct_rte_mempool
+	packed bool
 }
 
 // NewPktMbufPool creates a pool of n packet mbufs with dataRoomSize bytes
 // each (headroom included; DefaultMbufDataRoom fits a 1500-byte frame),
 // cacheSize mbufs cached per lcore, on socket (SocketAny for any). name
 // must be unique in the process. n = 2^k - 1 uses memory best.
+//
+// Without hugepages the mbufs are laid end to end (see Packed), not one per
+// 4 KiB page as rte_pktmbuf_pool_create lays them there.
 func NewPktMbufPool(name string, n, cacheSize uint32, dataRoomSize uint16, socket int) (*Mempool, error) {
 	cname := C.CString(name)
 	defer C.free(unsafe.Pointer(cname))
-	var errno C.int
-	p := C.tb_pktmbuf_pool_create(cname, C.uint(n), C.uint(cacheSize), C.uint16_t(dataRoomSize), C.int(socket), &errno)
+	var errno, packed C.int
+	p := C.tb_pktmbuf_pool_create(cname, C.uint(n), C.uint(cacheSize), C.uint16_t(dataRoomSize), C.int(socket), &errno, &packed)
 	if p == nil {
 		return nil, &Error{Op: fmt.Sprintf("rte_pktmbuf_pool_create %q", name), Errno: int(errno)}
 	}
-	return &Mempool{p: p}, nil
+	return &Mempool{p: p, packed: packed != 0}, nil
 }
+
+// Packed tells whether the pool's mbufs lie end to end across 4 KiB pages.
+// Without hugepages (IOVA as VA) they do: DPDK's own layout there puts each
+// mbuf alone at the start of a page, so all mbuf headers, and all frames'
+// first lines, compete for one L1 cache set. On hugepages DPDK's layout is
+// already packed and is kept (Packed is false).
+func (m *Mempool) Packed() bool { return m.packed }
 
 // Free returns the pool's memory. Every mbuf must be back in the pool and
 // no port may still use it (stop the ports first). Calling it twice is
@@ -47,6 +58,19 @@ func (m *Mempool) Free() {
 		C.rte_mempool_free(m.p)
 		m.p = nil
 	}
+}
+
+// mbufBuffers lists every mbuf's buffer: its virtual address and its IOVA
+// (what a NIC would DMA to).
+func (m *Mempool) mbufBuffers() (addr []uintptr, iova []uint64) {
+	n := m.Size()
+	addr = make([]uintptr, n)
+	iova = make([]uint64, n)
+	if n == 0 {
+		return nil, nil
+	}
+	got := C.tb_mempool_mbufs(m.p, (*C.uintptr_t)(unsafe.Pointer(&addr[0])), (*C.uint64_t)(unsafe.Pointer(&iova[0])), C.uint(n))
+	return addr[:min(uint32(got), n)], iova[:min(uint32(got), n)]
 }
 
 // Ptr is the struct rte_mempool * for C code (the dataplane's loops).

@@ -33,3 +33,44 @@ func TestPktMbufPoolCounts(t *testing.T) {
 	mp.Free()
 	mp.Free() // twice is harmless
 }
+
+// Without hugepages (the tests' EAL) the pool lays mbufs end to end: their buffers start at
+// many different offsets within a page, so a burst's frames do not all compete for the one
+// L1 cache set DPDK's one-mbuf-per-page layout puts them in; and with IOVA as VA each
+// buffer's IOVA, what a NIC would DMA to, is its address.
+func TestPktMbufPoolPackedWithoutHugepages(t *testing.T) {
+	mp, err := NewPktMbufPool("test_packed", 511, 0, DefaultMbufDataRoom, SocketAny)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mp.Free()
+	if !mp.Packed() {
+		t.Fatal("pool without hugepages is not packed")
+	}
+	if mp.Avail() != 511 {
+		t.Errorf("packed pool holds %d free mbufs, want 511", mp.Avail())
+	}
+	addr, iova := mp.mbufBuffers()
+	if len(addr) != 511 {
+		t.Fatalf("walked %d mbufs, want 511", len(addr))
+	}
+	offsets := map[uintptr]bool{}
+	for i, a := range addr {
+		offsets[a%4096] = true
+		if iova[i] != uint64(a) {
+			t.Fatalf("mbuf %d: buffer IOVA %#x, address %#x: with IOVA as VA they must be equal", i, iova[i], a)
+		}
+	}
+	// 2,304-byte objects end to end start at 16 offsets a page; one per page would be 1.
+	if len(offsets) < 16 {
+		t.Errorf("buffers start at %d distinct page offsets, want >= 16 (packed)", len(offsets))
+	}
+
+	// Freeing gives the memory back: the name can be used again.
+	mp.Free()
+	again, err := NewPktMbufPool("test_packed", 511, 0, DefaultMbufDataRoom, SocketAny)
+	if err != nil {
+		t.Fatalf("re-creating a freed packed pool: %v", err)
+	}
+	again.Free()
+}

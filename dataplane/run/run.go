@@ -102,13 +102,15 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	pool, err := dpdk.NewPktMbufPool("tenbin_pkts", uint32(cfg.MbufCount), 256, 2048+128, dpdk.SocketID(lcores[0]))
 	if err != nil {
 		if !cfg.Huge && errors.Is(err, syscall.ENOMEM) {
-			// Without hugepages the pool lays one mbuf (2.4 KiB) per 4 KiB page.
-			return fmt.Errorf("mbuf pool: %w (without hugepages each mbuf takes a 4 KiB page: %d mbufs need more "+
-				"than %d MiB of --mem, which is %d)", err, cfg.MbufCount, cfg.MbufCount*4/1024+128, cfg.MemoryMB)
+			// Without hugepages the pool lays its mbufs end to end, 2,368 bytes each
+			// (dpdk.Mempool.Packed), in the EAL's --mem, beside the rings and the rest.
+			return fmt.Errorf("mbuf pool: %w (%d mbufs of 2.3 KiB need more than %d MiB of --mem, which is %d)",
+				err, cfg.MbufCount, cfg.MbufCount*2368>>20+128, cfg.MemoryMB)
 		}
 		return fmt.Errorf("mbuf pool: %w", err)
 	}
 	defer pool.Free()
+	log.Info("mbuf pool", "mbufs", pool.Size(), "packed", pool.Packed())
 	for i := range ports {
 		if err := setupPort(&ports[i], uint16(len(lcores)), cfg.RxDesc, cfg.TxDesc, pool); err != nil {
 			return err
