@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # compare_builds.sh A B [MODE] — two tenbin-dataplane builds side by side on the through-PMD
-# vdevs (net_pcap replaying flowgen's mix → net_null), with testpmd macswap in the same
-# repeats: A, B and macswap run alternately REPEATS times, so a noisy neighbour slows them
-# alike. Prints each one's median Mpps and the ratios A ÷ B and each ÷ macswap. This is how
+# vdevs (net_pcap replaying flowgen's mix → net_null), with testpmd macswap (on its default
+# pool and on packed buffers) in the same repeats: A, B and both macswaps run alternately
+# REPEATS times, so a noisy neighbour slows them alike. Prints each one's median Mpps and
+# the ratios A ÷ B and each ÷ each macswap. This is how
 # the before/after figures in bench/fastpath/README.md were taken: build the old commit to
 # one path and the new to another, e.g.
 #
@@ -42,13 +43,18 @@ for ((rep = 1; rep <= REPEATS; rep++)); do
 			log "build $side: $TENBIN_PROBLEM"
 		fi
 	done
-	log "compare: testpmd macswap, run $rep/$REPEATS"
-	new_prefix "cmp-macswap-$rep"
-	logf=$LOGS/cmp-macswap-$rep.log
-	testpmd_measure "$logf" --no-huge --no-pci -m 256 -l 0,1 --file-prefix "$PREFIX" \
-		--vdev "$PCAP" --vdev "$NULL_DEV" -- \
-		--total-num-mbufs=16384 --forward-mode=macswap --auto-start --stats-period 1
-	testpmd_record "$logf" 1 tx cmp macswap "$rep"
+	# macswap on its default pool and on packed buffers (through_pmd.sh says why both)
+	for pool in default packed; do
+		log "compare: testpmd macswap, $pool pool, run $rep/$REPEATS"
+		new_prefix "cmp-macswap-$pool-$rep"
+		logf=$LOGS/cmp-macswap-$pool-$rep.log
+		extra=() name=macswap
+		[[ $pool == packed ]] && extra=(--mp-alloc=xbuf) name=macswap-packed
+		testpmd_measure "$logf" --no-huge --no-pci -m 256 -l 0,1 --file-prefix "$PREFIX" \
+			--vdev "$PCAP" --vdev "$NULL_DEV" -- \
+			--total-num-mbufs=16384 --forward-mode=macswap "${extra[@]}" --auto-start --stats-period 1
+		testpmd_record "$logf" 1 tx cmp "$name" "$rep"
+	done
 done
 
 # Medians from the records (one JSON object per line; not-measured ones carry no value).
@@ -56,12 +62,14 @@ median() { # median NAME: the median value of part "cmp" records named NAME
 	grep -a "\"part\":\"cmp\",\"name\":\"$1\"" "$RAW" | grep -o '"value":[0-9.e+-]*' | cut -d: -f2 | sort -g |
 		awk '{v[NR] = $1} END {if (NR) printf "%.2f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
 }
-ma=$(median A) mb=$(median B) mm=$(median macswap)
+ma=$(median A) mb=$(median B) mm=$(median macswap) mp=$(median macswap-packed)
 echo "A        $A: median ${ma:-none} Mpps"
 echo "B        $B: median ${mb:-none} Mpps"
 echo "macswap  testpmd: median ${mm:-none} Mpps"
+echo "macswap  testpmd, packed buffers (--mp-alloc=xbuf): median ${mp:-none} Mpps"
 [[ -n $ma && -n $mb ]] && awk -v a="$ma" -v b="$mb" 'BEGIN {printf "A ÷ B: %.3f\n", a / b}'
-if [[ -n $mm ]]; then
-	[[ -n $ma ]] && awk -v a="$ma" -v m="$mm" 'BEGIN {printf "A ÷ testpmd macswap: %.3f\n", a / m}'
-	[[ -n $mb ]] && awk -v b="$mb" -v m="$mm" 'BEGIN {printf "B ÷ testpmd macswap: %.3f\n", b / m}'
-fi
+for den in "testpmd macswap:$mm" "macswap packed buffers:$mp"; do
+	[[ -n ${den##*:} ]] || continue
+	[[ -n $ma ]] && awk -v a="$ma" -v m="${den##*:}" -v n="${den%:*}" 'BEGIN {printf "A ÷ %s: %.3f\n", n, a / m}'
+	[[ -n $mb ]] && awk -v b="$mb" -v m="${den##*:}" -v n="${den%:*}" 'BEGIN {printf "B ÷ %s: %.3f\n", n, b / m}'
+done

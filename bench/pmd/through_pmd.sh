@@ -34,11 +34,12 @@ PCAP=$(pcap_dev "$FLOWS_PCAP")
 PCAP2=$(pcap_dev "$FLOWS_PCAP" 2)
 quick=0
 [[ -n $BENCH_QUICK && $BENCH_QUICK != 0 ]] && quick=1
-# The l2dsr goal rests on testpmd io, macswap and tenbin l2dsr: they run every repeat. The
-# others (2 lcores, nat, fnat, passthrough, l3dsr) run in the first 3 repeats of the full
-# run, which keeps it near 20 minutes; the quick run gives 2 lcores, nat and fnat one run
-# each and leaves passthrough and l3dsr to the full run, to stay < 3 minutes. TENBIN_MODES
-# (a list) picks the tenbin contenders, e.g. TENBIN_MODES="l2dsr nat fnat".
+# The l2dsr goal rests on testpmd io, macswap (default and packed buffers) and tenbin l2dsr:
+# they run every repeat. The others (2 lcores, nat, fnat, passthrough, l3dsr) run in the
+# first 3 repeats of the full run, which keeps it near 20 minutes; the quick run gives 2
+# lcores, nat and fnat one run each and leaves passthrough and l3dsr to the full run, to
+# stay < 3 minutes. TENBIN_MODES (a list) picks the tenbin contenders, e.g.
+# TENBIN_MODES="l2dsr nat fnat".
 EXTRA_REPEATS=${EXTRA_REPEATS:-$( ((quick)) && echo 1 || echo $((REPEATS < 3 ? REPEATS : 3)))}
 read -ra TENBIN_MODES <<<"${TENBIN_MODES:-$( ((quick)) && echo l2dsr nat fnat || echo passthrough l2dsr l3dsr nat fnat)}"
 usable=1
@@ -78,14 +79,22 @@ if ((quick)); then
 fi
 
 for ((rep = 1; rep <= REPEATS; rep++)); do
-	for mode in io macswap; do
+	# testpmd io and macswap as they come, and macswap once more on packed buffers
+	# (--mp-alloc=xbuf: mbuf headers in a pool of their own, data buffers end to end in
+	# memzones). Without hugepages testpmd's default pool puts each mbuf alone on a 4 KiB
+	# page, so all mbuf headers, and all frames' first lines, share one L1 set; tenbin's
+	# pool lays its mbufs end to end there (dpdk.Mempool.Packed). The goal stays against
+	# testpmd's default; the packed line is the like-for-like figure beside it.
+	for mode in io macswap macswap-xbuf; do
 		log "pmd: testpmd $mode, run $rep/$REPEATS"
 		new_prefix "pmd-$mode-$rep"
 		logf=$LOGS/pmd-testpmd-$mode-$rep.log
+		extra=() name="testpmd $mode"
+		[[ $mode == macswap-xbuf ]] && extra=(--mp-alloc=xbuf) name="testpmd macswap packed buffers"
 		testpmd_measure "$logf" --no-huge --no-pci -m 256 -l 0,1 --file-prefix "$PREFIX" \
 			--vdev "$PCAP" --vdev "$NULL_DEV" -- \
-			--total-num-mbufs=16384 --forward-mode="$mode" --auto-start --stats-period 1
-		testpmd_record "$logf" 1 tx pmd "testpmd $mode" "$rep"
+			--total-num-mbufs=16384 --forward-mode="${mode%-xbuf}" "${extra[@]}" --auto-start --stats-period 1
+		testpmd_record "$logf" 1 tx pmd "$name" "$rep"
 	done
 	for mode in "${TENBIN_MODES[@]}"; do
 		[[ $mode != l2dsr ]] && ((rep > EXTRA_REPEATS)) && continue
@@ -113,10 +122,8 @@ for ((rep = 1; rep <= REPEATS; rep++)); do
 	done
 
 	((rep > EXTRA_REPEATS)) && continue
-	# testpmd macswap once more at --burst=16, to show how much of its figure is the burst
-	# size: without hugepages every mbuf sits alone on its 4 KiB page, so every mbuf header
-	# (and every frame's first line) falls in the same L1 set, and a 32-frame burst's lines
-	# push each other out. The goal stays against testpmd's default (32, as tenbin's).
+	# testpmd macswap once more at --burst=16, on its default pool: how much of its figure
+	# the one-L1-set layout costs at a burst of 32 (tenbin's and testpmd's default).
 	log "pmd: testpmd macswap --burst=16, run $rep/$REPEATS"
 	new_prefix "pmd-macswap16-$rep"
 	logf=$LOGS/pmd-testpmd-macswap16-$rep.log

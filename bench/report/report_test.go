@@ -73,6 +73,18 @@ func TestGoalsJudgeSideBySideRatiosAndSayWhatWasNotMeasured(t *testing.T) {
 	if !strings.Contains(goals[2].Measured, "tenbin-dataplane is not built") {
 		t.Errorf("virtio goal %q does not say why", goals[2].Measured)
 	}
+	if strings.Contains(goals[1].Measured, "like for like") {
+		t.Errorf("l2dsr goal %q speaks of a packed-buffer run that was not made", goals[1].Measured)
+	}
+
+	// With macswap on packed buffers measured, its ratio stands beside the verdict, which
+	// stays the default macswap's.
+	recs = append(recs, runs("pmd", pmdMacswapPacked, 20, 40, 24)...)
+	goals = Goals(Figures(recs), nil, nil)
+	if !strings.Contains(goals[1].Measured, "0.90×") || !strings.Contains(goals[1].Measured, "like for like, against macswap on packed buffers: 0.45×") ||
+		goals[1].Met == nil || !*goals[1].Met {
+		t.Errorf("l2dsr goal %q (%s), want met at 0.90× with the packed-buffer 0.45× beside it", goals[1].Measured, mark(goals[1].Met))
+	}
 }
 
 func TestARetriedStepKeepsItsMeasuredRuns(t *testing.T) {

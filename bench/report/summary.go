@@ -102,6 +102,10 @@ func ratio(num, den *Figure) (Ratio, bool) {
 	return r, true
 }
 
+// pmdMacswapPacked names testpmd macswap on packed buffers (--mp-alloc=xbuf), the
+// like-for-like figure beside the through-PMD goal (through_pmd.sh).
+const pmdMacswapPacked = "testpmd macswap packed buffers"
+
 // Goal is one of issue 9's goals beside what this run measured.
 type Goal struct {
 	Goal     string `json:"goal"`
@@ -115,8 +119,14 @@ func verdict(ok bool) *bool { return &ok }
 func Goals(figs []*Figure, maglev, fastpath []*GoBench) []Goal {
 	var g []Goal
 	g = append(g, fastpathGoal(fastpath))
-	g = append(g, ratioGoal("tenbin l2dsr ≥ 0.8× testpmd macswap through the same vdevs",
-		find(figs, "pmd", "tenbin l2dsr"), find(figs, "pmd", "testpmd macswap"), 0.8))
+	pmd := ratioGoal("tenbin l2dsr ≥ 0.8× testpmd macswap through the same vdevs",
+		find(figs, "pmd", "tenbin l2dsr"), find(figs, "pmd", "testpmd macswap"), 0.8)
+	if r, ok := ratio(find(figs, "pmd", "tenbin l2dsr"), find(figs, "pmd", pmdMacswapPacked)); ok && pmd.Met != nil {
+		// Beside the verdict, not in it: the goal names testpmd's default, whose pool
+		// without hugepages costs it what tenbin's packed pool does not pay.
+		pmd.Measured += fmt.Sprintf("; like for like, against macswap on packed buffers: %.2f×", r.Value)
+	}
+	g = append(g, pmd)
 	g = append(g, ratioGoal("virtio lab: tenbin l2dsr ≥ 0.8× testpmd io in its place",
 		find(figs, "virtio", "tenbin l2dsr"), find(figs, "virtio", "testpmd io"), 0.8))
 	g = append(g, maglevGoal(maglev))
