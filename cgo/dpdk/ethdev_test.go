@@ -87,7 +87,7 @@ func TestNullPortLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mp, err := NewPktMbufPool("test_null", 2047, 32, DefaultMbufDataRoom, SocketAny)
+	mp, err := NewPktMbufPool("test_null", 2047, 32, DefaultMbufDataRoom, SocketAny, PackedWhereSafe)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +176,7 @@ func TestRingPairForwardsAndCounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pair.Close()
-	mp, err := NewPktMbufPool("test_ring", 1023, 0, DefaultMbufDataRoom, SocketAny)
+	mp, err := NewPktMbufPool("test_ring", 1023, 0, DefaultMbufDataRoom, SocketAny, PackedWhereSafe)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +253,7 @@ func TestVdevHotPlug(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mp, err := NewPktMbufPool("test_hotplug", 255, 0, DefaultMbufDataRoom, SocketAny)
+	mp, err := NewPktMbufPool("test_hotplug", 255, 0, DefaultMbufDataRoom, SocketAny, PackedWhereSafe)
 	if err != nil {
 		t.Fatal(err)
 	}

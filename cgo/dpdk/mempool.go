@@ -25,18 +25,34 @@ type Mempool struct {
 	packed bool
 }
 
+// PoolLayout chooses where a pool's mbufs lie in memory.
+type PoolLayout int
+
+const (
+	// PackedWhereSafe lays the mbufs end to end where DPDK would put each alone on a
+	// 4 KiB page: without hugepages, with IOVA as VA (see Mempool.Packed). Elsewhere,
+	// and for mempool ops other than ring and stack, it is DPDK's layout.
+	PackedWhereSafe PoolLayout = iota
+	// PageBound is DPDK's layout everywhere: without hugepages no mbuf crosses a 4 KiB
+	// page. AF_XDP zero-copy needs that there: the pool is its UMEM, and the kernel
+	// refuses a frame that crosses into a page not physically next to it.
+	PageBound
+)
+
 // NewPktMbufPool creates a pool of n packet mbufs with dataRoomSize bytes
 // each (headroom included; DefaultMbufDataRoom fits a 1500-byte frame),
-// cacheSize mbufs cached per lcore, on socket (SocketAny for any). name
-// must be unique in the process. n = 2^k - 1 uses memory best.
-//
-// Without hugepages the mbufs are laid end to end (see Packed), not one per
-// 4 KiB page as rte_pktmbuf_pool_create lays them there.
-func NewPktMbufPool(name string, n, cacheSize uint32, dataRoomSize uint16, socket int) (*Mempool, error) {
+// cacheSize mbufs cached per lcore, on socket (SocketAny for any), laid out
+// as layout says. name must be unique in the process. n = 2^k - 1 uses
+// memory best.
+func NewPktMbufPool(name string, n, cacheSize uint32, dataRoomSize uint16, socket int, layout PoolLayout) (*Mempool, error) {
 	cname := C.CString(name)
 	defer C.free(unsafe.Pointer(cname))
 	var errno, packed C.int
-	p := C.tb_pktmbuf_pool_create(cname, C.uint(n), C.uint(cacheSize), C.uint16_t(dataRoomSize), C.int(socket), &errno, &packed)
+	allow := C.int(0)
+	if layout == PackedWhereSafe {
+		allow = 1
+	}
+	p := C.tb_pktmbuf_pool_create(cname, C.uint(n), C.uint(cacheSize), C.uint16_t(dataRoomSize), C.int(socket), allow, &errno, &packed)
 	if p == nil {
 		return nil, &Error{Op: fmt.Sprintf("rte_pktmbuf_pool_create %q", name), Errno: int(errno)}
 	}

@@ -72,13 +72,13 @@ fail:
 struct rte_mempool *tb_pktmbuf_pool_create(const char *name, unsigned int n,
 					   unsigned int cache_size,
 					   uint16_t data_room_size,
-					   int socket_id, int *err, int *packed)
+					   int socket_id, int allow_packed, int *err, int *packed)
 {
 	struct rte_mempool *mp;
 
 	/* Only the ring and stack ops size their memory by objects alone; others (bucket,
 	 * hardware pools) keep DPDK's layout. */
-	*packed = !rte_eal_has_hugepages() && rte_eal_iova_mode() == RTE_IOVA_VA &&
+	*packed = allow_packed && !rte_eal_has_hugepages() && rte_eal_iova_mode() == RTE_IOVA_VA &&
 		  (strncmp(rte_mbuf_best_mempool_ops(), "ring_", 5) == 0 ||
 		   strcmp(rte_mbuf_best_mempool_ops(), "stack") == 0);
 	if (*packed)

@@ -8,7 +8,7 @@ import (
 )
 
 func TestPktMbufPoolCounts(t *testing.T) {
-	mp, err := NewPktMbufPool("test_counts", 511, 0, DefaultMbufDataRoom, SocketAny)
+	mp, err := NewPktMbufPool("test_counts", 511, 0, DefaultMbufDataRoom, SocketAny, PackedWhereSafe)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -21,11 +21,11 @@ func TestPktMbufPoolCounts(t *testing.T) {
 		t.Error("Ptr() is nil")
 	}
 
-	_, err = NewPktMbufPool("test_counts", 511, 0, DefaultMbufDataRoom, SocketAny)
+	_, err = NewPktMbufPool("test_counts", 511, 0, DefaultMbufDataRoom, SocketAny, PackedWhereSafe)
 	if !errors.Is(err, ErrExists) || !strings.Contains(err.Error(), "File exists") {
 		t.Errorf("pool with a taken name: err = %v, want ErrExists with rte_strerror text", err)
 	}
-	_, err = NewPktMbufPool(strings.Repeat("x", 64), 511, 0, DefaultMbufDataRoom, SocketAny)
+	_, err = NewPktMbufPool(strings.Repeat("x", 64), 511, 0, DefaultMbufDataRoom, SocketAny, PackedWhereSafe)
 	if !errors.Is(err, syscall.ENAMETOOLONG) {
 		t.Errorf("pool with a long name: err = %v, want ENAMETOOLONG", err)
 	}
@@ -39,7 +39,7 @@ func TestPktMbufPoolCounts(t *testing.T) {
 // L1 cache set DPDK's one-mbuf-per-page layout puts them in; and with IOVA as VA each
 // buffer's IOVA, what a NIC would DMA to, is its address.
 func TestPktMbufPoolPackedWithoutHugepages(t *testing.T) {
-	mp, err := NewPktMbufPool("test_packed", 511, 0, DefaultMbufDataRoom, SocketAny)
+	mp, err := NewPktMbufPool("test_packed", 511, 0, DefaultMbufDataRoom, SocketAny, PackedWhereSafe)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,9 +68,31 @@ func TestPktMbufPoolPackedWithoutHugepages(t *testing.T) {
 
 	// Freeing gives the memory back: the name can be used again.
 	mp.Free()
-	again, err := NewPktMbufPool("test_packed", 511, 0, DefaultMbufDataRoom, SocketAny)
+	again, err := NewPktMbufPool("test_packed", 511, 0, DefaultMbufDataRoom, SocketAny, PackedWhereSafe)
 	if err != nil {
 		t.Fatalf("re-creating a freed packed pool: %v", err)
 	}
 	again.Free()
+}
+
+// PageBound keeps DPDK's layout, which AF_XDP zero-copy needs without hugepages: no
+// buffer crosses a 4 KiB page.
+func TestPktMbufPoolPageBound(t *testing.T) {
+	mp, err := NewPktMbufPool("test_pagebound", 255, 0, DefaultMbufDataRoom, SocketAny, PageBound)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mp.Free()
+	if mp.Packed() {
+		t.Error("PageBound pool says it is packed")
+	}
+	addr, _ := mp.mbufBuffers()
+	if len(addr) != 255 {
+		t.Fatalf("walked %d mbufs, want 255", len(addr))
+	}
+	for i, a := range addr {
+		if a/4096 != (a+uintptr(DefaultMbufDataRoom)-1)/4096 {
+			t.Fatalf("mbuf %d: buffer %#x..+%d crosses a 4 KiB page", i, a, DefaultMbufDataRoom)
+		}
+	}
 }

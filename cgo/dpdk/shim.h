@@ -34,7 +34,8 @@ void *tb_handle_arg(uintptr_t handle);
 struct rte_mempool *tb_pktmbuf_pool_create(const char *name, unsigned int n,
 					   unsigned int cache_size,
 					   uint16_t data_room_size,
-					   int socket_id, int *err, int *packed);
+					   int socket_id, int allow_packed, int *err,
+					   int *packed);
 unsigned int tb_mempool_mbufs(struct rte_mempool *mp, uintptr_t *buf_addr,
 			      uint64_t *buf_iova, unsigned int cap);
 

@@ -99,7 +99,8 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 
 	dpdk.SetLogWriter(os.Stderr)
-	pool, err := dpdk.NewPktMbufPool("tenbin_pkts", uint32(cfg.MbufCount), 256, 2048+128, dpdk.SocketID(lcores[0]))
+	pool, err := dpdk.NewPktMbufPool("tenbin_pkts", uint32(cfg.MbufCount), 256, 2048+128, dpdk.SocketID(lcores[0]),
+		poolLayout(cfg.Ports))
 	if err != nil {
 		if !cfg.Huge && errors.Is(err, syscall.ENOMEM) {
 			// Without hugepages the pool lays its mbufs end to end, 2,368 bytes each
