@@ -5,10 +5,11 @@
 # through_pmd.sh runs them without hugepages. Prints each one's median Mpps and tenbin ÷
 # macswap.
 #
-# Why: without hugepages every mbuf sits alone on a 4 KiB page, so all mbuf headers (and all
-# first data lines) share an L1 set, and net_pcap's copies miss; both contenders pay that, which
-# is most of testpmd's time. On hugepages the mbufs are packed and that cost is nearly gone:
-# the ratio here is tenbin's own per-packet path against macswap's (bench/fastpath/README.md).
+# Why: without hugepages testpmd's default pool puts every mbuf alone on a 4 KiB page, so all
+# mbuf headers (and all first data lines) share an L1 set, and net_pcap's copies miss; tenbin's
+# pool is packed there (dpdk.Mempool.Packed). On hugepages both pools are packed: the ratio
+# here is tenbin's own per-packet path against macswap's (bench/fastpath/README.md), as is
+# through_pmd.sh's ratio against testpmd macswap on packed buffers.
 #
 #   bench/pmd/hugepages.sh        # REPEATS=3 RUN_SECONDS=5 unless set; results in BENCH_OUT
 #
