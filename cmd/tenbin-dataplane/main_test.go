@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -70,14 +71,20 @@ func TestBadInputIsOneLineAndExit2(t *testing.T) {
 func TestMbufPoolTooBigForMemSaysWhatToRaise(t *testing.T) {
 	bin := binary(t)
 	var stderr bytes.Buffer
-	cmd := exec.Command(bin, "--port", "net_null0,no-rx=1", "--mbufs", "262144", "--mem", "600", "--shm", filepath.Join(t.TempDir(), "r"))
+	// 524288 packed mbufs of 2,368 bytes are 1,184 MiB: more than --mem 600 holds.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "--port", "net_null0,no-rx=1", "--mbufs", "524288", "--mem", "600", "--shm", filepath.Join(t.TempDir(), "r"))
 	cmd.Stderr = &stderr
 	err := cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("the dataplane started and ran: a pool that cannot fit in --mem was created; stderr:\n%s", stderr.String())
+	}
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
 		t.Fatalf("exit: %v, want code 1; stderr:\n%s", err, stderr.String())
 	}
 	if got := strings.TrimSpace(stderr.String()); strings.Count(got, "\n") != 0 ||
-		!strings.Contains(got, "262144 mbufs need more than 1152 MiB of --mem, which is 600") {
+		!strings.Contains(got, "524288 mbufs of 2.3 KiB need more than 1312 MiB of --mem, which is 600") {
 		t.Fatalf("stderr %q: want one line naming the --mem the mbufs need", got)
 	}
 }

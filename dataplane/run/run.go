@@ -111,7 +111,6 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return fmt.Errorf("mbuf pool: %w", err)
 	}
 	defer pool.Free()
-	log.Info("mbuf pool", "mbufs", pool.Size(), "packed", pool.Packed())
 	for i := range ports {
 		if err := setupPort(&ports[i], uint16(len(lcores)), cfg.RxDesc, cfg.TxDesc, pool); err != nil {
 			return err
@@ -153,6 +152,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	atomic.StoreUint32(&h.LcoresRunning, uint32(len(lcores)))
 	log.Info("dataplane running", "ports", names(ports), "lcores", len(lcores), "shm", cfg.SHMPath, "passthrough", cfg.Passthrough,
+		"mbufs", pool.Size(), "mbufs_packed", pool.Packed(),
 		"kernel_ports", len(taps))
 
 	done := make(chan struct{})
