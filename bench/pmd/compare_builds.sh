@@ -57,19 +57,13 @@ for ((rep = 1; rep <= REPEATS; rep++)); do
 	done
 done
 
-# Medians from the records (one JSON object per line; not-measured ones carry no value).
-median() { # median NAME: the median value of part "cmp" records named NAME
-	grep -a "\"part\":\"cmp\",\"name\":\"$1\"" "$RAW" | grep -o '"value":[0-9.e+-]*' | cut -d: -f2 | sort -g |
-		awk '{v[NR] = $1} END {if (NR) printf "%.2f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
-}
-ma=$(median A) mb=$(median B) mm=$(median macswap) mp=$(median macswap-packed)
+ma=$(raw_median cmp A) mb=$(raw_median cmp B) mm=$(raw_median cmp macswap) mp=$(raw_median cmp macswap-packed)
 echo "A        $A: median ${ma:-none} Mpps"
 echo "B        $B: median ${mb:-none} Mpps"
 echo "macswap  testpmd: median ${mm:-none} Mpps"
 echo "macswap  testpmd, packed buffers (--mp-alloc=xbuf): median ${mp:-none} Mpps"
-[[ -n $ma && -n $mb ]] && awk -v a="$ma" -v b="$mb" 'BEGIN {printf "A ÷ B: %.3f\n", a / b}'
-for den in "testpmd macswap:$mm" "macswap packed buffers:$mp"; do
-	[[ -n ${den##*:} ]] || continue
-	[[ -n $ma ]] && awk -v a="$ma" -v m="${den##*:}" -v n="${den%:*}" 'BEGIN {printf "A ÷ %s: %.3f\n", n, a / m}'
-	[[ -n $mb ]] && awk -v b="$mb" -v m="${den##*:}" -v n="${den%:*}" 'BEGIN {printf "B ÷ %s: %.3f\n", n, b / m}'
-done
+print_ratio "A ÷ B" "$ma" "$mb"
+print_ratio "A ÷ testpmd macswap" "$ma" "$mm"
+print_ratio "B ÷ testpmd macswap" "$mb" "$mm"
+print_ratio "A ÷ macswap packed buffers" "$ma" "$mp"
+print_ratio "B ÷ macswap packed buffers" "$mb" "$mp"

@@ -62,12 +62,8 @@ for ((rep = 1; rep <= REPEATS; rep++)); do
 	done
 done
 
-median() { # median NAME: the median value of part "huge" records named NAME
-	grep -a "\"part\":\"huge\",\"name\":\"$1\"" "$RAW" | grep -o '"value":[0-9.e+-]*' | cut -d: -f2 | sort -g |
-		awk '{v[NR] = $1} END {if (NR) printf "%.2f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
-}
-t=$(median "tenbin l2dsr") m32=$(median "testpmd macswap burst 32") m16=$(median "testpmd macswap burst 16")
+t=$(raw_median huge "tenbin l2dsr") m32=$(raw_median huge "testpmd macswap burst 32") m16=$(raw_median huge "testpmd macswap burst 16")
 echo "tenbin l2dsr --huge         median ${t:-none} Mpps"
 echo "testpmd macswap, burst 32   median ${m32:-none} Mpps"
 echo "testpmd macswap, burst 16   median ${m16:-none} Mpps"
-[[ -n $t && -n $m32 ]] && awk -v a="$t" -v b="$m32" 'BEGIN {printf "tenbin ÷ macswap (burst 32): %.3f\n", a / b}'
+print_ratio "tenbin ÷ macswap (burst 32)" "$t" "$m32"

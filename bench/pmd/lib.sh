@@ -215,3 +215,18 @@ testpmd_forwarding() {
 testpmd_record() {
 	"$BENCHCTL" testpmd "$1" --port "$2" --dir "$3" --skip 1 --out "$RAW" --part "$4" --name "$5" --rep "$6"
 }
+
+# raw_median PART NAME: the median value of RAW's measured records of PART named NAME, two
+# decimals, or nothing when none was measured (a not-measured record's value is 0, not a
+# rate). For the scripts that print their own summary (compare_builds.sh, hugepages.sh).
+raw_median() {
+	grep -a "\"part\":\"$1\",\"name\":\"$2\"" "$RAW" | grep -av '"not_measured"' | grep -o '"value":[0-9.e+-]*' | cut -d: -f2 | sort -g |
+		awk '{v[NR] = $1} END {if (NR) printf "%.2f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
+}
+
+# print_ratio LABEL A B: prints "LABEL: A ÷ B" when both medians are there.
+print_ratio() {
+	if [[ -n $2 && -n $3 ]]; then
+		awk -v a="$2" -v b="$3" -v l="$1" 'BEGIN {printf "%s: %.3f\n", l, a / b}'
+	fi
+}

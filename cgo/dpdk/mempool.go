@@ -80,13 +80,12 @@ func (m *Mempool) Free() {
 // (what a NIC would DMA to).
 func (m *Mempool) mbufBuffers() (addr []uintptr, iova []uint64) {
 	n := m.Size()
-	addr = make([]uintptr, n)
-	iova = make([]uint64, n)
-	if n == 0 {
-		return nil, nil
+	addr, iova = make([]uintptr, n), make([]uint64, n)
+	if n > 0 {
+		got := C.tb_mempool_mbufs(m.p, (*C.uintptr_t)(unsafe.Pointer(&addr[0])), (*C.uint64_t)(unsafe.Pointer(&iova[0])), C.uint(n))
+		n = min(uint32(got), n)
 	}
-	got := C.tb_mempool_mbufs(m.p, (*C.uintptr_t)(unsafe.Pointer(&addr[0])), (*C.uint64_t)(unsafe.Pointer(&iova[0])), C.uint(n))
-	return addr[:min(uint32(got), n)], iova[:min(uint32(got), n)]
+	return addr[:n], iova[:n]
 }
 
 // Ptr is the struct rte_mempool * for C code (the dataplane's loops).

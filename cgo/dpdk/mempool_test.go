@@ -61,7 +61,8 @@ func TestPktMbufPoolPackedWithoutHugepages(t *testing.T) {
 			t.Fatalf("mbuf %d: buffer IOVA %#x, address %#x: with IOVA as VA they must be equal", i, iova[i], a)
 		}
 	}
-	// 2,304-byte objects end to end start at 16 offsets a page; one per page would be 1.
+	// Objects of 2,368 bytes (an odd multiple of 64) end to end start at every one of a
+	// page's 64 line offsets; one object per page would start at 1.
 	if len(offsets) < 16 {
 		t.Errorf("buffers start at %d distinct page offsets, want >= 16 (packed)", len(offsets))
 	}
